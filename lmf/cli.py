@@ -1,0 +1,51 @@
+"""The ``lmf`` command line: ``lmf --help`` lists the subcommands.
+
+Each subcommand lives in its own module under ``lmf.commands`` exposing
+``register(subparsers)``, which adds its parser and sets ``func(args) -> int``. Errors the user
+can fix (``lmf.errors.LmfError``, ``ValueError``, ``FileNotFoundError``) end in one line on
+stderr and exit status 2; Ctrl-C ends with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lmf import __version__
+from lmf.errors import LmfError
+
+#: Modules under ``lmf.commands`` that register a subcommand, in ``--help`` order.
+COMMANDS: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmf",
+        description="Companion to the LMF loss paper: data, losses, training, sweeps, notebooks.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmf {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"lmf.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (LmfError, ValueError, FileNotFoundError) as error:
+        print(f"lmf {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lmf {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lmf`` CLI, one module each (see ``lmf.cli``)."""
