@@ -1,0 +1,63 @@
+"""Project wiring: one source of truth for dependencies, the CLI entry point, the profiles."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+import yaml
+
+from lmf import __version__, cli
+from lmf.errors import ConfigError
+from lmf.profiles import PROFILES, get_profile
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_environment_yml_installs_the_package_from_pyproject():
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    deps = environment["dependencies"]
+    python = next(d for d in deps if isinstance(d, str) and d.startswith("python"))
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip_section == ["-e .[dev]"]  # nothing listed twice: pyproject is the source of truth
+    assert "pip" in deps
+    minimum = project["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_console_script_points_at_cli_main():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["lmf"] == "lmf.cli:main"
+
+
+def test_cli_version_and_help():
+    version = subprocess.run([sys.executable, "-m", "lmf.cli", "--version"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == f"lmf {__version__}"
+    helptext = subprocess.run([sys.executable, "-m", "lmf.cli", "--help"],
+                              capture_output=True, text=True, check=True)
+    for command in cli.COMMANDS:
+        assert command in helptext.stdout
+
+
+def test_cli_unknown_command_exits_nonzero():
+    result = subprocess.run([sys.executable, "-m", "lmf.cli", "no-such-command"],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "invalid choice" in result.stderr
+
+
+def test_profiles_are_complete():
+    assert {"cpu", "medmnist", "paper"} <= set(PROFILES)
+    for profile in PROFILES.values():
+        assert set(profile.models) == {"efficientnetv2_s", "resnet50", "densenet121"}
+        assert profile.hparam_dataset in profile.datasets
+        assert profile.hparam_model in profile.models
+        assert set(profile.cam_classes) == set(profile.datasets)
+
+
+def test_unknown_profile_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match="cpu, medmnist, paper"):
+        get_profile("gpu")
