@@ -24,6 +24,14 @@ How medcam is driven, and why (medcam 0.1.22, read from its source):
 * ``gcampp`` and ``ggcam`` handle only one image per backward pass correctly (``gcampp`` treats a
   (B, K) label mask as a segmentation output; ``ggcam`` normalises the whole batch with the first
   sample's minimum), so they run image by image.
+* ``ggcam`` works with every model here, but medcam's guided back-propagation rectifies gradients
+  only at ``nn.ReLU`` modules: for EfficientNetV2-S and the timm EfficientNets (SiLU) and at
+  functional ReLUs (DenseNet's last one) the gradient passes unguided, so there ``ggcam`` is
+  Grad-CAM times the plain input gradient. medcam's ``gbp`` (no layer, not a class map) is not
+  offered.
+* For torchvision's DenseNet121 the layer ``features.norm5`` is rectified in place by the model's
+  forward; the feature maps are then the rectified ones (those the classifier sees), and the
+  gradient is the one at the layer's output.
 * medcam divides by ``max - min`` per sample; a sample whose map is zero everywhere (no positive
   evidence at that layer) would become NaN and is returned as zeros.
 """
@@ -31,6 +39,7 @@ How medcam is driven, and why (medcam 0.1.22, read from its source):
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +61,9 @@ def gradcam(model: nn.Module, images: torch.Tensor, labels=None, layer=None,
         labels: class index per image (sequence or tensor of length B), one int for all images,
             or None for each image's predicted class.
         layer: the layer to explain (a sub-module of ``model`` or its dotted name); default
-            ``lmf.models.cam_target_layer(model)``.
+            ``lmf.models.cam_target_layer(model)``, or, when that layer's feature map is 1×1 at
+            this input size (the cpu profile's 32 px images), the last earlier stage beside it
+            whose feature map is larger (a 1×1 map gives a constant, empty Grad-CAM).
         backend: ``"gcam"`` (Grad-CAM, the paper's), ``"gcampp"`` (Grad-CAM++) or ``"ggcam"``
             (Guided Grad-CAM).
 
@@ -66,12 +77,13 @@ def gradcam(model: nn.Module, images: torch.Tensor, labels=None, layer=None,
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
         raise ConfigError(f"gradcam needs images as a (B, C, H, W) tensor, got {shape}")
-    layer_name = _layer_name(model, layer)
     work = copy.deepcopy(model).eval()
     device = next(work.parameters()).device
     images = images.detach().to(device=device, dtype=torch.float32)
-    targets = _targets(work, images, labels)
-    num_classes = _num_classes(work, images[:1])
+    logits, spatial = _trial_forward(work, images)
+    layer_name = _layer_name(model, work, layer, spatial)
+    targets = _targets(logits, labels)
+    num_classes = logits.shape[1]
     if int(targets.max()) >= num_classes:
         raise ConfigError(f"label {int(targets.max())} is out of range for a model with "
                           f"{num_classes} classes")
@@ -85,21 +97,66 @@ def gradcam(model: nn.Module, images: torch.Tensor, labels=None, layer=None,
                                  label=lambda logits, mask=one_hot: mask, return_attention=True)
         # An explicit layer needs no trial pass (it only lists usable layers for 'auto'/'full').
         injected.medcam_dict["tested"] = True
-        _, attention = injected(batch.clone())
+        with warnings.catch_warnings():
+            # ggcam's guided back-propagation uses module backward hooks, which PyTorch flags.
+            warnings.filterwarnings("ignore", message=".*non-full backward hook.*")
+            _, attention = injected(batch.clone())
         maps.append(attention.detach().float().cpu())
     return torch.nan_to_num(torch.cat(maps), nan=0.0).clamp_(0.0, 1.0)
 
 
-def _layer_name(model: nn.Module, layer) -> str:
-    """The dotted name of ``layer`` inside ``model`` (default: ``cam_target_layer``)."""
-    names = {module: name for name, module in model.named_modules()}
+def _trial_forward(model: nn.Module, images: torch.Tensor):
+    """Logits of ``images`` and the spatial size of every 4-D module output, in the order the
+    modules finish (a module called twice counts where it finished last)."""
+    spatial: dict[str, tuple[int, int]] = {}
+
+    def record(name):
+        def hook(_module, _inputs, output):
+            if isinstance(output, torch.Tensor) and output.ndim == 4:
+                spatial.pop(name, None)
+                spatial[name] = tuple(output.shape[2:])
+        return hook
+
+    handles = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if n]
+    try:
+        with torch.no_grad():
+            logits = model(images)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return logits, spatial
+
+
+def _layer_name(model: nn.Module, work: nn.Module, layer, spatial: dict) -> str:
+    """The dotted name of ``layer`` (a sub-module of ``model`` or a name).
+
+    Default: ``cam_target_layer``; when its map is 1×1 at this input size (a constant Grad-CAM),
+    the last module beside it (same parent, e.g. ``layer3`` for ``layer4``) whose map is
+    larger, else the last module whose map is larger.
+    """
     if layer is None:
         from lmf.models import cam_target_layer
 
-        layer = cam_target_layer(model)
+        target = cam_target_layer(work)
+        name = next(n for n, m in work.named_modules() if m is target)
+        if min(spatial.get(name, (2, 2))) > 1:
+            return name
+        larger = [n for n, size in spatial.items() if min(size) > 1]
+        # an earlier stage beside the target (layer3 before layer4) beats a module inside a block
+        parent = name.rpartition(".")[0]
+        siblings = [f"{parent}.{n}" if parent else n
+                    for n, _ in work.get_submodule(parent).named_children()]
+        larger = [n for n in siblings if n in larger] or larger
+        if not larger:
+            raise ConfigError(f"every feature map of {type(model).__name__} is 1×1 at this "
+                              "image size, so Grad-CAM is constant; use larger images")
+        return larger[-1]
+    names = {module: name for name, module in model.named_modules()}
     if isinstance(layer, str):
         if layer not in names.values() or layer == "":
-            raise unknown_choice("layer", layer, [n for n in names.values() if n][-20:])
+            deepest = ", ".join(n for n in list(names.values())[-5:] if n)
+            raise ConfigError(f"{type(model).__name__} has no layer {layer!r}; give a name "
+                              f"from model.named_modules() (the last ones: {deepest})")
         return layer
     if layer not in names or names[layer] == "":
         raise ConfigError(f"the Grad-CAM layer {type(layer).__name__} is not a sub-module of "
@@ -107,21 +164,15 @@ def _layer_name(model: nn.Module, layer) -> str:
     return names[layer]
 
 
-def _num_classes(model: nn.Module, image: torch.Tensor) -> int:
-    with torch.no_grad():
-        return int(model(image).shape[1])
-
-
-def _targets(model: nn.Module, images: torch.Tensor, labels) -> torch.Tensor:
-    """Class index per image: ``labels`` broadcast to the batch, or the model's predictions."""
+def _targets(logits: torch.Tensor, labels) -> torch.Tensor:
+    """Class index per image: ``labels`` broadcast to the batch, or the predicted classes."""
     if labels is None:
-        with torch.no_grad():
-            return model(images).argmax(dim=1)
-    targets = torch.as_tensor(labels, dtype=torch.long, device=images.device).reshape(-1)
+        return logits.argmax(dim=1)
+    targets = torch.as_tensor(labels, dtype=torch.long, device=logits.device).reshape(-1)
     if targets.numel() == 1:
-        targets = targets.expand(len(images))
-    if targets.numel() != len(images):
-        raise ConfigError(f"gradcam got {targets.numel()} labels for {len(images)} images; "
+        targets = targets.expand(len(logits))
+    if targets.numel() != len(logits):
+        raise ConfigError(f"gradcam got {targets.numel()} labels for {len(logits)} images; "
                           "give one label per image, one label for all, or None")
     if int(targets.min()) < 0:
         raise ConfigError(f"labels must be class indices >= 0, got {int(targets.min())}")

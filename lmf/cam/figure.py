@@ -1,0 +1,123 @@
+"""Fig 3 of the LMF paper: Grad-CAM of each loss on chosen test images, with region scores.
+
+Rows are images (one per dataset in the paper), columns the original image and one map per loss,
+each titled with the predicted and the true class. Boxes (or a lung mask's outline) are drawn on
+every panel; the scores table gives, per loss, the mean energy share and pointing-game hit rate
+over the images that have a region (see ``lmf.cam.scores``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Rectangle
+
+from lmf.cam.scores import energy_share, pointing_game
+from lmf.outputs import save_figure, save_table
+from lmf.plots import LOSS_LABELS
+
+FIGURE_NAME = "fig3_gradcam"
+TABLE_NAME = "table_fig3_scores"
+PER_IMAGE_NAME = "table_fig3_scores_per_image"
+
+
+@dataclass
+class CamRow:
+    """One row of Fig 3: an image, its true class, and per loss the map and predicted class.
+
+    ``image`` is (H, W, 3) uint8 at the maps' resolution; ``maps[loss]`` (H, W) in [0, 1];
+    ``region`` a boolean (H, W) mask or None; ``boxes`` (n, 4) corners in map pixels or None;
+    ``region_kind`` says where the region came from (``"box"``, ``"mask"``, ``"none"``).
+    """
+
+    dataset: str
+    sample_id: str
+    image: np.ndarray
+    true_class: str
+    maps: dict[str, np.ndarray]
+    predicted: dict[str, str]
+    rule: str = ""
+    region: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    region_kind: str = "none"
+    extra: dict = field(default_factory=dict)
+
+
+def plot_figure3(rows: list[CamRow], losses: list[str], panel_size: float = 2.2,
+                 alpha: float = 0.5):
+    """The Fig 3 grid: the original image, then each loss's map laid over it (jet, ``alpha``)."""
+    fig, axes = plt.subplots(len(rows), len(losses) + 1, squeeze=False,
+                             figsize=(panel_size * (len(losses) + 1), panel_size * len(rows)))
+    for r, row in enumerate(rows):
+        axes[r, 0].imshow(row.image)
+        axes[r, 0].set_title(f"{row.dataset}: {row.sample_id}\ntrue {row.true_class}",
+                             fontsize=8)
+        for c, loss in enumerate(losses, start=1):
+            axes[r, c].imshow(row.image)
+            axes[r, c].imshow(row.maps[loss], cmap="jet", alpha=alpha, vmin=0.0, vmax=1.0)
+            mark = "✓" if row.predicted[loss] == row.true_class else "✗"
+            axes[r, c].set_title(f"{LOSS_LABELS.get(loss, loss)}\npred {row.predicted[loss]} "
+                                 f"{mark} / true {row.true_class}", fontsize=8)
+        for ax in axes[r]:
+            _draw_region(ax, row)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def _draw_region(ax, row: CamRow) -> None:
+    if row.boxes is not None:
+        for x0, y0, x1, y1 in row.boxes:
+            # imshow puts pixel centres at integers, so pixel edges sit at -0.5.
+            ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, fill=False,
+                                   edgecolor="lime", linewidth=1.2))
+    elif row.region is not None and row.region.any():
+        ax.contour(row.region.astype(float), levels=[0.5], colors="lime", linewidths=0.8)
+
+
+def score_rows(rows: list[CamRow], losses: list[str]) -> pd.DataFrame:
+    """One line per image × loss: prediction, correctness, region kind and the two scores."""
+    records = []
+    for row in rows:
+        for loss in losses:
+            has_region = row.region is not None
+            records.append({
+                "dataset": row.dataset, "image": row.sample_id, "rule": row.rule,
+                "loss": loss, "true": row.true_class, "predicted": row.predicted[loss],
+                "correct": row.predicted[loss] == row.true_class, "region": row.region_kind,
+                "energy_share": energy_share(row.maps[loss], row.region) if has_region
+                else np.nan,
+                "pointing_game": pointing_game(row.maps[loss], row.region) if has_region
+                else np.nan,
+            })
+    return pd.DataFrame.from_records(records)
+
+
+def summarize_scores(per_image: pd.DataFrame) -> pd.DataFrame:
+    """Per loss (in the order given): images, correct predictions, images with a region, and the
+    mean energy share and pointing-game hit rate over those images (an all-zero map, which has
+    neither score, is left out of the means)."""
+    grouped = per_image.assign(with_region=per_image["region"] != "none").groupby(
+        "loss", sort=False)
+    return pd.DataFrame({
+        "images": grouped.size(),
+        "correct": grouped["correct"].sum().astype(int),
+        "with_region": grouped["with_region"].sum().astype(int),
+        "energy_share": grouped["energy_share"].mean(),
+        "pointing_game": grouped["pointing_game"].mean(),
+    }).reset_index()
+
+
+def save_figure3(fig, summary: pd.DataFrame, per_image: pd.DataFrame,
+                 profile: str | None = None) -> list[Path]:
+    """Write Fig 3 (``fig3_gradcam.png/.pdf``), the per-loss scores
+    (``table_fig3_scores.csv/.md``) and the per-image scores (``table_fig3_scores_per_image``)
+    into ``lmf.paths.figures_dir(profile)`` through ``lmf.outputs`` (written atomically)."""
+    return [*save_figure(fig, FIGURE_NAME, profile),
+            *save_table(summary, TABLE_NAME, profile, float_format="%.3f"),
+            *save_table(per_image, PER_IMAGE_NAME, profile, float_format="%.3f")]
