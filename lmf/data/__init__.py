@@ -1,0 +1,25 @@
+"""Datasets: sources on disk (or embedded) → index → split → cached uint8 images → tensors.
+
+``read_index`` lists a source's samples, ``paper_split``/``group_split`` split them, ``prepare``
+does all of it and caches decoded images once; ``to_tensor`` and ``augment`` turn cached batches
+into model input. Layouts and downloads: ``data/README.md``; the split rule: ``lmf.data.splits``.
+"""
+
+from lmf.data.prepared import Part, PreparedData, prepare
+from lmf.data.registry import DATASETS, get_source, read_index
+from lmf.data.splits import group_split, paper_split, split_leakage
+from lmf.data.transforms import augment, to_tensor
+
+__all__ = [
+    "DATASETS",
+    "Part",
+    "PreparedData",
+    "augment",
+    "get_source",
+    "group_split",
+    "paper_split",
+    "prepare",
+    "read_index",
+    "split_leakage",
+    "to_tensor",
+]

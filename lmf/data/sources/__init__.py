@@ -1,0 +1,1 @@
+"""One module per dataset source, each exposing ``SOURCE`` (``medmnist`` exposes ``source(flag)``)."""
