@@ -1,0 +1,70 @@
+"""``lmf train``: train one configuration of a profile and print its run directory last.
+
+Unspecified values come from the profile (``lmf/profiles.py``); ``--dataset`` and ``--model``
+take the profile's ids (the paper's table columns) or, for anything else, a dataset source of
+``lmf.data`` or an architecture of ``lmf.models`` used as given.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from lmf.profiles import PROFILES, get_profile
+
+#: Loss parameters offered as flags (``lmf.losses.build_loss`` checks which a loss takes).
+LOSS_FLAGS = ("alpha", "beta", "gamma", "s", "max_m", "drw_epoch", "lam", "delta")
+#: RunConfig fields offered as flags, with their types.
+RUN_FLAGS = {"epochs": int, "seed": int, "batch_size": int, "image_size": int, "lr": float,
+             "device": str, "sampler": str, "split": str}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train one configuration (dataset × model × loss)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    parser.add_argument("--dataset", help="dataset id of the profile (default: its first)")
+    parser.add_argument("--model", help="model id of the profile (default: its first)")
+    parser.add_argument("--loss", default="lmf", help="loss name (default: lmf)")
+    parser.add_argument("--root", help="folder of the dataset (default: data/<name>)")
+    for name in LOSS_FLAGS:
+        parser.add_argument(f"--{name.replace('_', '-')}", type=float, dest=name,
+                            help=f"loss parameter {name}")
+    for name, kind in RUN_FLAGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, dest=name)
+    parser.add_argument("--results", help="root of the run store (default: results/)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=run)
+
+
+def config_from_args(args):
+    """The RunConfig that ``args`` describe (profile values, then the flags given)."""
+    from lmf.train import RunConfig
+
+    profile = get_profile(args.profile)
+    overrides = {name: getattr(args, name) for name in RUN_FLAGS if getattr(args, name) is not None}
+    dataset_id = args.dataset or next(iter(profile.datasets))
+    if dataset_id not in profile.datasets:
+        overrides["dataset"], dataset_id = dataset_id, next(iter(profile.datasets))
+    model_id = args.model or next(iter(profile.models))
+    if model_id not in profile.models:
+        overrides["model"], model_id = model_id, next(iter(profile.models))
+    if args.root:
+        overrides["data_root"] = args.root
+    loss_params = {name: getattr(args, name) for name in LOSS_FLAGS
+                   if getattr(args, name) is not None}
+    if "drw_epoch" in loss_params:
+        loss_params["drw_epoch"] = int(loss_params["drw_epoch"])
+    return RunConfig.from_profile(profile, dataset_id, model_id, args.loss,
+                                  loss_params=loss_params, **overrides)
+
+
+def run(args) -> int:
+    from lmf.train import fit
+
+    result = fit(config_from_args(args), results=args.results, quiet=args.quiet)
+    test = result.metrics["test"]
+    print(f"best epoch {result.metrics['best_epoch']}: test macro-F1 {test['macro_f1']:.4f}, "
+          f"accuracy {test['accuracy']:.4f}")
+    print(result.run_dir)
+    return 0

@@ -1,0 +1,237 @@
+"""The classifiers: the paper's three ImageNet CNNs and any timm model, with a K-class head.
+
+Sadi et al. (LMF paper, "Training recipe"; authors' repository Adnan-Sadi/LMFLOSS, ``train.py``)
+fine-tune torchvision's ``efficientnet_v2_s`` (IMAGENET1K_V1), ``resnet50`` (IMAGENET1K_V2) and
+``densenet121`` (IMAGENET1K_V1) with the last ``Linear`` replaced by ``Linear(in, K)``. The same
+torchvision models are built here, so published and reproduced numbers come from one architecture.
+timm holds no port of torchvision's EfficientNetV2-S weights (its ``tf_efficientnetv2_s`` is the
+TensorFlow model), which is why the presets use torchvision throughout.
+
+``"timm:<name>"`` builds any timm model with ``num_classes=K`` (the CPU profile's small CNNs).
+
+Weights: ``pretrained=True`` loads the ImageNet weights through torchvision's cache
+(``$TORCH_HOME/hub/checkpoints``) or, for timm models, the Hugging Face cache
+(``$HF_HOME/hub``), downloading them when the network allows. ``weights=PATH`` loads a local
+``state_dict`` file instead (ImageNet weights or a fine-tuned K-class checkpoint): every tensor
+must match except the classifier head, which is kept freshly initialised when its shape differs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import timm
+import torch
+import torchvision
+from torch import nn
+
+from lmf.errors import ConfigError, DataError, unknown_choice
+
+TIMM_PREFIX = "timm:"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One of the paper's architectures as torchvision builds it.
+
+    Attributes:
+        builder: torchvision constructor name.
+        family: the torchvision model class the constructor returns.
+        weights: the ImageNet weights the paper used (``torchvision.models.<enum>.<member>``).
+        head: dotted name of the final ``Linear`` that is replaced by ``Linear(in, K)``.
+        cam_layer: dotted name of the last convolutional block (Grad-CAM's layer).
+    """
+
+    builder: str
+    family: type[nn.Module]
+    weights: str
+    head: str
+    cam_layer: str
+
+
+#: The paper's three models (ids as in Tables 2-6).
+ARCHITECTURES: dict[str, Preset] = {
+    "efficientnetv2_s": Preset(
+        "efficientnet_v2_s",
+        torchvision.models.EfficientNet,
+        "EfficientNet_V2_S_Weights.IMAGENET1K_V1",
+        "classifier.1",
+        "features.7",
+    ),
+    "resnet50": Preset(
+        "resnet50", torchvision.models.ResNet, "ResNet50_Weights.IMAGENET1K_V2", "fc", "layer4"
+    ),
+    "densenet121": Preset(
+        "densenet121",
+        torchvision.models.DenseNet,
+        "DenseNet121_Weights.IMAGENET1K_V1",
+        "classifier",
+        "features.norm5",
+    ),
+}
+
+
+def build_model(
+    arch: str, num_classes: int, pretrained: bool = False, weights: str | Path | None = None
+) -> nn.Module:
+    """A classifier for ``num_classes`` classes.
+
+    Args:
+        arch: a key of ``ARCHITECTURES`` or ``"timm:<name>"`` for any timm model.
+        num_classes: K, the output size of the new head.
+        pretrained: start from ImageNet weights (cache or download).
+        weights: path of a local ``state_dict`` file; overrides ``pretrained``.
+    """
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    check_arch(arch)
+    download = pretrained and weights is None
+    if arch.startswith(TIMM_PREFIX):
+        model = _build_timm(arch[len(TIMM_PREFIX):], num_classes, download)
+    else:
+        model = _build_preset(ARCHITECTURES[arch], num_classes, download)
+    if weights is not None:
+        _load_local_weights(model, Path(weights))
+    return model
+
+
+def check_arch(arch: str) -> None:
+    """Raise a ConfigError unless ``arch`` names a preset or an existing timm model."""
+    if not isinstance(arch, str):
+        raise ConfigError(f"model must be a name, got {arch!r}")
+    if arch.startswith(TIMM_PREFIX):
+        name = arch[len(TIMM_PREFIX):]
+        if not timm.is_model(name):
+            close = difflib.get_close_matches(name, timm.list_models(), n=5)
+            hint = f"; close matches: {', '.join(close)}" if close else ""
+            raise ConfigError(
+                f"unknown timm model {name!r}{hint} (timm.list_models() lists all names)"
+            )
+    elif arch not in ARCHITECTURES:
+        raise unknown_choice("model", arch, [*ARCHITECTURES, "timm:<any timm model name>"])
+
+
+def cam_target_layer(model: nn.Module) -> nn.Module:
+    """The layer Grad-CAM should hook: the model's last convolutional block.
+
+    The paper names no layer (Fig 3). For the presets it is ``features[-1]`` (EfficientNetV2-S),
+    ``layer4`` (ResNet50) and ``features.norm5`` (DenseNet121). For timm models it is the deepest
+    entry of ``model.feature_info`` (timm's own record of where each stage ends). Otherwise it is
+    the outermost module that last produces a 4-D feature map with spatial size > 1 in a forward
+    pass on a dummy image, i.e. the last feature map before global pooling.
+    """
+    for preset in ARCHITECTURES.values():
+        if isinstance(model, preset.family):
+            return model.get_submodule(preset.cam_layer)
+    feature_info = getattr(model, "feature_info", None)
+    if feature_info:
+        last = feature_info[-1]
+        name = last["module"] if isinstance(last, dict) else feature_info.module_name(-1)
+        return model.get_submodule(name)
+    return _last_spatial_module(model)
+
+
+def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Module:
+    builder = getattr(torchvision.models, preset.builder)
+    model = builder(weights=None)
+    if pretrained:
+        enum_name, member = preset.weights.split(".")
+        weight_enum = getattr(getattr(torchvision.models, enum_name), member)
+        try:
+            state = weight_enum.get_state_dict(progress=False, check_hash=False)
+        except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
+            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
+            raise DataError(
+                f"cannot load the ImageNet weights of {preset.builder} ({error}); place "
+                f"{weight_enum.url} at {cache}, or pass weights=PATH (--weights PATH) with a "
+                "local state_dict file, or use pretrained=False"
+            ) from error
+        model.load_state_dict(state)
+    _replace_head(model, preset.head, num_classes)
+    return model
+
+
+def _replace_head(model: nn.Module, head_name: str, num_classes: int) -> None:
+    parent_name, _, child = head_name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    old = getattr(parent, child) if not child.isdigit() else parent[int(child)]
+    new = nn.Linear(old.in_features, num_classes)
+    if child.isdigit():
+        parent[int(child)] = new
+    else:
+        setattr(parent, child, new)
+
+
+def _build_timm(name: str, num_classes: int, pretrained: bool) -> nn.Module:
+    try:
+        return timm.create_model(name, pretrained=pretrained, num_classes=num_classes)
+    except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
+        if not pretrained:
+            raise
+        raise DataError(
+            f"cannot load the pretrained weights of timm model {name!r} ({error}); put them in "
+            "the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub, e.g. with "
+            "`huggingface-cli download timm/<name>` on a machine with network), or pass "
+            "weights=PATH (--weights PATH) with a local state_dict file, or use pretrained=False"
+        ) from error
+
+
+def _load_local_weights(model: nn.Module, path: Path) -> None:
+    """Load a state_dict file; a head of another shape (e.g. ImageNet's 1000 classes) is skipped."""
+    if not path.is_file():
+        raise DataError(f"weights file {path} does not exist; pass the path of a state_dict file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable file means the same
+        raise DataError(f"cannot read weights file {path}: {error}") from error
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    own = model.state_dict()
+    skipped = {k for k, v in state.items() if k in own and own[k].shape != v.shape}
+    head = _head_parameter_names(model)
+    if skipped - head:
+        raise DataError(
+            f"weights file {path} does not fit this model: shapes differ for "
+            f"{', '.join(sorted(skipped - head)[:5])}"
+        )
+    missing, unexpected = model.load_state_dict(
+        {k: v for k, v in state.items() if k not in skipped}, strict=False
+    )
+    if set(missing) - skipped or unexpected:
+        raise DataError(
+            f"weights file {path} does not fit this model: missing {sorted(missing)[:5]}, "
+            f"unexpected {sorted(unexpected)[:5]}"
+        )
+
+
+def _head_parameter_names(model: nn.Module) -> set[str]:
+    """Names of the classifier head's parameters (the last ``nn.Linear`` of the model)."""
+    last = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)][-1]
+    return {f"{last}.weight", f"{last}.bias"}
+
+
+def _last_spatial_module(model: nn.Module, size: int = 128) -> nn.Module:
+    finished: list[nn.Module] = []
+
+    def record(module, _inputs, output):
+        if isinstance(output, torch.Tensor) and output.ndim == 4 and min(output.shape[2:]) > 1:
+            finished.append(module)
+
+    hooks = [m.register_forward_hook(record) for _, m in model.named_modules() if m is not model]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            device = next(model.parameters()).device
+            model(torch.zeros(1, 3, size, size, device=device))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    if not finished:
+        raise ConfigError(
+            f"{type(model).__name__} produces no 4-D feature map; pass the Grad-CAM layer explicitly"
+        )
+    return finished[-1]
