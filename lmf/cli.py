@@ -16,7 +16,7 @@ from lmf import __version__
 from lmf.errors import LmfError
 
 #: Modules under ``lmf.commands`` that register a subcommand, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("data", "train", "sweep", "reproduce", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

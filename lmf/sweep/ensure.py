@@ -1,0 +1,76 @@
+"""``ensure(grid)``: train what is missing, skip what is done, return the grid's finished runs.
+
+Notebooks call this; ``lmf sweep`` is its command line. A finished grid costs one directory scan.
+Failures are collected while the other runs go on; at the end a :class:`~lmf.errors.RunError`
+lists each failed config with its error and log path (the run is not marked done, so the next
+``ensure`` tries it again, resuming from its last finished epoch).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lmf import runs
+from lmf.errors import RunError
+from lmf.paths import results_dir
+from lmf.sweep.grids import build_grid
+from lmf.sweep.launchers import get_launcher
+from lmf.sweep.worker import is_running
+
+
+def resolve_grid(grid, profile="cpu", seeds=1, **overrides) -> list:
+    """A grid name or an explicit list of RunConfig as a list of RunConfig."""
+    return build_grid(grid, profile, seeds=seeds, **overrides) if isinstance(grid, str) else list(grid)
+
+
+def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds=1, quiet=True,
+           **launcher_options) -> pd.DataFrame:
+    """Train the missing runs of ``grid`` with ``launcher``; return their ``load_runs`` rows.
+
+    Args:
+        grid: ``"paper"``, ``"hparams"``, ``"extended"`` (built for ``profile`` and ``seeds``) or
+            a list of ``lmf.train.RunConfig``.
+        launcher: ``local``, ``submitit-local``, ``slurm`` or ``dry`` (see ``lmf.sweep.launchers``).
+        results: run store (default ``lmf.paths.results_dir()``).
+        jobs: parallel runs (local worker processes; array parallelism for submitit).
+        launcher_options: e.g. ``runs_per_gpu`` (local); ``partition``, ``time``, ``gpus``,
+            ``cpus``, ``mem``, ``array_parallelism``, ``slurm_config`` (slurm).
+
+    Returns:
+        One row per finished run of exactly this grid (columns of ``lmf.runs.load_runs``).
+
+    Raises:
+        RunError: after every other run finished, when some runs failed.
+    """
+    configs = resolve_grid(grid, profile, seeds)
+    results = runs.run_dir(configs[0], results).parent if configs else results_dir()
+    done = [c for c in configs if runs.is_done(runs.run_dir(c, results))]
+    missing = [runs.config_dict(c) for c in configs if c not in done]
+    options = {"done": done} if launcher == "dry" else {}
+    if missing or launcher == "dry":
+        outcomes = get_launcher(launcher)(missing, results, jobs=jobs, quiet=quiet,
+                                          **launcher_options, **options)
+        failed = [o for o in outcomes if not o["ok"]]
+        if failed:
+            lines = "\n".join(f"  {o['run_id']}: {o['error']} (log: {o['log']})" for o in failed)
+            raise RunError(f"{len(failed)} of {len(missing)} run(s) failed; fix the cause and "
+                           f"run the sweep again (finished runs are kept):\n{lines}")
+    wanted = {runs.run_id(c) for c in configs}
+    frame = runs.load_runs(results)
+    return frame[frame["run_id"].isin(wanted)].reset_index(drop=True)
+
+
+def status(grid, *, profile="cpu", results=None, seeds=1) -> dict:
+    """Counts of the grid's runs: ``done``, ``running`` (some process holds its lock), ``missing``;
+    plus ``total``."""
+    configs = resolve_grid(grid, profile, seeds)
+    results = runs.run_dir(configs[0], results).parent if configs else results_dir()
+    counts = {"done": 0, "running": 0, "missing": 0}
+    for config in configs:
+        if runs.is_done(runs.run_dir(config, results)):
+            counts["done"] += 1
+        elif is_running(config, results):
+            counts["running"] += 1
+        else:
+            counts["missing"] += 1
+    return {**counts, "total": len(configs)}

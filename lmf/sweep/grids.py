@@ -1,0 +1,89 @@
+"""The grids of the paper and beyond, as lists of ``lmf.train.RunConfig``.
+
+=========  ==================================================================================
+grid       runs
+=========  ==================================================================================
+paper      datasets × models × the five losses (Sadi et al., LMF paper, Tables 2–4); LMF's
+           (α, β) from Table 6 in the ``paper`` profile, the profile's fixed pair elsewhere
+hparams    Fig 4's study on ``profile.hparam_dataset`` × ``profile.hparam_model`` with
+           ``profile.hparam_epochs``: Setting 1 α = β = v, Setting 2 α = 1, β = v, Setting 3
+           α = v, β = 1, for v in ``profile.hparam_grid``; a config shared by several settings
+           (α = β = 1 is in all three) is trained once, :func:`settings_of` names its settings
+extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred re-weighting,
+           Cui et al. 2019's class-balanced loss, Scholz et al. 2024's soft MCC/F1 alone and with
+           CE, the unified focal loss) and the paper's five losses with the class-balanced sampler
+=========  ==================================================================================
+
+``seeds=N`` repeats a grid over N seeds starting at the profile's first seed (23, the paper's).
+"""
+
+from __future__ import annotations
+
+from lmf.errors import ConfigError, unknown_choice
+from lmf.profiles import Profile, get_profile
+from lmf.train import RunConfig
+
+GRIDS = ("paper", "hparams", "extended")
+EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
+                    "unified_focal")
+#: Fig 4's settings: which of (α, β) is held at 1 (None: α = β varied together).
+HPARAM_SETTINGS = {1: "alpha = beta", 2: "alpha = 1, beta varied", 3: "beta = 1, alpha varied"}
+
+
+def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **overrides) -> list[RunConfig]:
+    """The configs of grid ``name`` in ``profile``, repeated over ``seeds`` seeds.
+
+    ``overrides`` replace RunConfig fields in every config (e.g. ``epochs=1``, ``image_size=16``).
+    The list has no duplicates and a stable order.
+    """
+    if name not in GRIDS:
+        raise unknown_choice("grid", name, GRIDS)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"seeds must be a positive integer, got {seeds!r}")
+    profile = get_profile(profile) if isinstance(profile, str) else profile
+    first_seed = overrides.pop("seed", profile.seeds[0])
+    configs: list[RunConfig] = []
+    for seed in range(first_seed, first_seed + seeds):
+        for config in _GRID_BUILDERS[name](profile, dict(overrides, seed=seed)):
+            if config not in configs:
+                configs.append(config)
+    return configs
+
+
+def settings_of(config) -> tuple[int, ...]:
+    """Fig 4's settings (1, 2, 3) a hyperparameter-study config (or ``load_runs`` row) belongs to."""
+    params = config.loss_params if isinstance(config, RunConfig) else config
+    alpha, beta = float(params["alpha"]), float(params["beta"])
+    return tuple(s for s, member in ((1, alpha == beta), (2, alpha == 1.0), (3, beta == 1.0)) if member)
+
+
+def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[RunConfig]:
+    return [
+        RunConfig.from_profile(profile, dataset, model, loss, **fields, **overrides)
+        for dataset in profile.datasets
+        for model in profile.models
+        for loss in (losses or profile.losses)
+    ]
+
+
+def _hparams(profile: Profile, overrides: dict) -> list[RunConfig]:
+    pairs = []
+    for value in profile.hparam_grid:
+        for pair in ((value, value), (1.0, value), (value, 1.0)):
+            if pair not in pairs:
+                pairs.append(pair)
+    overrides = {"epochs": profile.hparam_epochs, **overrides}
+    return [
+        RunConfig.from_profile(profile, profile.hparam_dataset, profile.hparam_model, "lmf",
+                               loss_params={"alpha": float(a), "beta": float(b)}, **overrides)
+        for a, b in pairs
+    ]
+
+
+def _extended(profile: Profile, overrides: dict) -> list[RunConfig]:
+    return (_paper(profile, overrides)
+            + _paper(profile, overrides, losses=EXTENSION_LOSSES)
+            + _paper(profile, {"sampler": "balanced", **overrides}))
+
+
+_GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended}

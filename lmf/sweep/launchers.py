@@ -1,0 +1,160 @@
+"""Launchers: how the missing runs of a grid get executed.
+
+Every launcher is ``launch(tasks, results, *, jobs, quiet, **options) -> list[outcome]`` where a
+task is a config as plain data and an outcome is :func:`lmf.sweep.worker.run_one`'s dict.
+
+==============  ==================================================================================
+local           in this process when ``jobs == 1``; else ``jobs`` worker processes. With several
+                GPUs visible, one worker per GPU times ``runs_per_gpu`` (each pinned through
+                ``CUDA_VISIBLE_DEVICES``)
+submitit-local  submitit's local executor (``cluster="local"``), one job per run
+slurm           submitit job arrays on SLURM (``cluster="slurm"``; ``map_array``), options or a
+                YAML file: partition, time (minutes), gpus, cpus, mem (GB), array_parallelism
+dry             prints the plan, trains nothing
+==============  ==================================================================================
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from lmf.errors import ConfigError, unknown_choice
+from lmf.sweep.worker import run_one
+
+#: SLURM options and the submitit parameter each becomes.
+SLURM_OPTIONS = {
+    "partition": "slurm_partition",
+    "time": "timeout_min",
+    "gpus": "gpus_per_node",
+    "cpus": "cpus_per_task",
+    "mem": "mem_gb",
+    "array_parallelism": "slurm_array_parallelism",
+}
+
+
+def launch_local(tasks, results, *, jobs=1, quiet=True, runs_per_gpu=1, **options):
+    _no_options("local", options)
+    gpus = _gpu_count()
+    workers = gpus * max(1, runs_per_gpu) if gpus > 1 else max(1, jobs)
+    if workers == 1 or len(tasks) == 1:
+        return [_report(run_one(task, str(results)), quiet) for task in tasks]
+    context = multiprocessing.get_context("spawn")
+    pinning = {}
+    if gpus > 1:
+        slots = context.Manager().Queue()
+        for slot in range(workers):
+            slots.put(slot % gpus)
+        pinning = {"initializer": _pin_gpu, "initargs": (slots,)}
+    with ProcessPoolExecutor(workers, mp_context=context, **pinning) as pool:
+        futures = [pool.submit(run_one, task, str(results)) for task in tasks]
+        return [_report(future.result(), quiet) for future in futures]
+
+
+def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slurm_config=None,
+                    folder=None, **options):
+    """Submit one job per run as a submitit job array and wait for all of them."""
+    import submitit
+
+    folder = Path(folder) if folder else Path(results) / "submitit"
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    parameters = {"timeout_min": 24 * 60, "slurm_array_parallelism": max(1, jobs)}
+    if cluster == "slurm":
+        parameters.update(slurm_parameters(slurm_config, **options))
+    elif options:
+        _no_options(cluster, options)
+    executor.update_parameters(**{k: v for k, v in parameters.items()
+                                  if cluster == "slurm" or not k.startswith("slurm_")})
+    submitted = executor.map_array(run_one, tasks, [str(results)] * len(tasks))
+    if not quiet:
+        print(f"submitted {len(submitted)} job(s): {', '.join(j.job_id for j in submitted)}")
+    outcomes = []
+    for task, job in zip(tasks, submitted, strict=True):
+        try:
+            outcome = job.result()
+        except Exception as error:  # cancelled, timed out, node failure: the job never returned
+            outcome = _lost_job(task, results, job, error)
+        outcomes.append(_report(outcome, quiet))
+    return outcomes
+
+
+def launch_slurm(tasks, results, **options):
+    return launch_submitit(tasks, results, cluster="slurm", **options)
+
+
+def launch_dry(tasks, results, *, quiet=True, done=(), **options):
+    from lmf.runs import run_id
+
+    print(f"plan for {results}: {len(tasks)} to run, {len(done)} done")
+    for task in tasks:
+        print(f"  run   {run_id(task)}")
+    for config in done:
+        print(f"  done  {run_id(config)}")
+    return []
+
+
+LAUNCHERS = {
+    "local": launch_local,
+    "submitit-local": launch_submitit,
+    "slurm": launch_slurm,
+    "dry": launch_dry,
+}
+
+
+def get_launcher(name: str):
+    if name not in LAUNCHERS:
+        raise unknown_choice("launcher", name, LAUNCHERS)
+    return LAUNCHERS[name]
+
+
+def slurm_parameters(slurm_config=None, **options) -> dict:
+    """submitit parameters from a YAML file (keys as in :data:`SLURM_OPTIONS`) and options;
+    options given (not None) win over the file."""
+    values = {}
+    if slurm_config:
+        import yaml
+
+        values = yaml.safe_load(Path(slurm_config).read_text()) or {}
+    values.update({k: v for k, v in options.items() if v is not None})
+    unknown = sorted(set(values) - set(SLURM_OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown SLURM option(s) {', '.join(unknown)}; "
+                          f"valid: {', '.join(SLURM_OPTIONS)}")
+    return {SLURM_OPTIONS[k]: v for k, v in values.items()}
+
+
+def _lost_job(task, results, job, error) -> dict:
+    from lmf.runs import run_id
+    from lmf.sweep.worker import log_path
+
+    return {"run_id": run_id(task), "ok": False, "log": str(log_path(task, results)),
+            "error": f"job {job.job_id} ended without a result ({job.state}, "
+                     f"{type(error).__name__}); submitit output in {job.paths.stderr}"}
+
+
+def _report(outcome: dict, quiet: bool) -> dict:
+    if not outcome["ok"]:
+        print(f"run {outcome['run_id']} FAILED: {outcome['error']} (log: {outcome['log']})",
+              flush=True)
+    elif not quiet:
+        print(f"run {outcome['run_id']} done", flush=True)
+    return outcome
+
+
+def _pin_gpu(slots) -> None:
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(slots.get())
+
+
+def _gpu_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _no_options(launcher: str, options: dict) -> None:
+    given = sorted(k for k, v in options.items() if v is not None)
+    if given:
+        raise ConfigError(f"launcher {launcher!r} takes no option(s) {', '.join(given)}; "
+                          "they are SLURM options (use --launcher slurm)")

@@ -1,0 +1,24 @@
+"""SLURM options from a YAML file and the command line map onto submitit's parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from lmf.errors import ConfigError
+from lmf.sweep.launchers import get_launcher, slurm_parameters
+
+
+def test_yaml_options_and_command_line_overrides(tmp_path):
+    config = tmp_path / "slurm.yaml"
+    config.write_text("partition: gpu\ngpus: 1\nmem: 32\ntime: 720\narray_parallelism: 20\n")
+    assert slurm_parameters(config, time=60, cpus=8, partition=None) == {
+        "slurm_partition": "gpu", "gpus_per_node": 1, "mem_gb": 32, "timeout_min": 60,
+        "slurm_array_parallelism": 20, "cpus_per_task": 8}
+
+
+def test_unknown_options_and_launchers_are_named(tmp_path):
+    (tmp_path / "bad.yaml").write_text("qos: high\n")
+    with pytest.raises(ConfigError, match="unknown SLURM option.*qos.*valid: partition"):
+        slurm_parameters(tmp_path / "bad.yaml")
+    with pytest.raises(ConfigError, match="valid choices: dry, local, slurm, submitit-local"):
+        get_launcher("pbs")

@@ -1,0 +1,86 @@
+"""The ``slurm`` launcher against a real single-node SLURM cluster (no mocks).
+
+``scripts/slurm_cluster.sh`` installs Debian's slurm-wlm, munge, slurmdbd and MariaDB when they
+are missing, starts a private cluster under a temporary directory and stops only what it started.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lmf import runs
+from lmf.errors import RunError
+from lmf.paths import repo_root
+from lmf.sweep import ensure
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+SCRIPT = repo_root() / "scripts" / "slurm_cluster.sh"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("the SLURM cluster test needs root (it installs and starts daemons)")
+    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
+        pytest.skip("SLURM is not installed and apt-get is not available to install it")
+    home = tmp_path_factory.mktemp("slurm")
+    start = time.perf_counter()
+    started = subprocess.run([str(SCRIPT), "start", str(home)], capture_output=True, text=True)
+    try:
+        assert started.returncode == 0, f"{started.stdout}\n{started.stderr}"
+        print(f"SLURM cluster started in {time.perf_counter() - start:.1f} s")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SLURM_CONF", str(home / "slurm.conf"))
+            yield home
+    finally:
+        subprocess.run([str(SCRIPT), "stop", str(home)], check=True)
+
+
+def test_slurm_runs_match_local_runs(cluster, tiny_grid, tmp_path):
+    grid = tiny_grid(2, epochs=2)
+    on_slurm = ensure(grid, launcher="slurm", results=tmp_path / "slurm", jobs=2, cpus=1)
+    local = ensure(grid, launcher="local", results=tmp_path / "local")
+    assert sorted(on_slurm["run_id"]) == sorted(local["run_id"]) == sorted(map(runs.run_id, grid))
+    metrics = [c for c in local.columns if c.startswith(("val_", "test_"))]
+    assert (on_slurm.set_index("run_id")[metrics] == local.set_index("run_id")[metrics]).all().all()
+    for config in grid:
+        np.testing.assert_array_equal(
+            runs.load_predictions(runs.run_dir(config, tmp_path / "slurm"))["logits"],
+            runs.load_predictions(runs.run_dir(config, tmp_path / "local"))["logits"])
+    accounted = subprocess.run(["sacct", "-n", "-X", "-o", "State"], capture_output=True, text=True)
+    assert accounted.stdout.split().count("COMPLETED") >= 2
+
+
+def test_cancelled_job_is_reported_and_rerun(cluster, tiny_grid, tmp_path):
+    config = tiny_grid(1, epochs=4)[0]
+    results = tmp_path / "results"
+    raised: list[BaseException] = []
+
+    def sweep():
+        try:
+            ensure([config], launcher="slurm", results=results)
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            raised.append(error)
+
+    thread = threading.Thread(target=sweep)
+    thread.start()
+    job = ""
+    deadline = time.monotonic() + 60
+    while not job and time.monotonic() < deadline:
+        job = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True).stdout.strip()
+        time.sleep(0.1)
+    subprocess.run(["scancel", job.split()[0]], check=True)
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], RunError)
+    assert runs.run_id(config) in str(raised[0]) and "ended without a result" in str(raised[0])
+    assert not runs.is_done(runs.run_dir(config, results))
+    frame = ensure([config], launcher="slurm", results=results)
+    assert list(frame["run_id"]) == [runs.run_id(config)]
