@@ -520,8 +520,8 @@ def _validate(config: RunConfig) -> None:
         set_(name, float(value))
     if not (config.lr > 0 and np.isfinite(config.lr)):
         raise ConfigError(f"lr must be a positive number, got {config.lr}")
-    if config.weight_decay < 0:
-        raise ConfigError(f"weight_decay must be >= 0, got {config.weight_decay}")
+    if not (config.weight_decay >= 0 and np.isfinite(config.weight_decay)):
+        raise ConfigError(f"weight_decay must be a finite number >= 0, got {config.weight_decay}")
     if not 0 < config.lr_gamma <= 1:
         raise ConfigError(f"lr_gamma must be in (0, 1], got {config.lr_gamma}")
     for name in ("pretrained", "augment", "normalize", "amp", "channels_last", "compile"):
