@@ -1,0 +1,67 @@
+"""``lmf reproduce``: run the numbered notebooks in order and regenerate every figure and table.
+
+Examples::
+
+    lmf reproduce                          # cpu profile, everything (< 10 min on a laptop)
+    lmf reproduce --only 01,04             # two notebooks
+    lmf reproduce -p EPOCHS=2 -p SEEDS=3   # override notebook parameters
+    lmf reproduce --profile paper --launcher slurm --results /scratch/lmf
+"""
+
+from __future__ import annotations
+
+import time
+
+from lmf.errors import ConfigError
+from lmf.profiles import PROFILES
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "reproduce", help="run the notebooks in order (papermill) and regenerate the figures",
+        description="Run the numbered notebooks in order (papermill) and regenerate every "
+                    "figure and table of the paper.")
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES),
+                        help="profile injected as PROFILE (default: cpu)")
+    parser.add_argument("--only", metavar="NN[,NN]",
+                        help="comma-separated notebook numbers, e.g. 01,04 (default: all)")
+    parser.add_argument("--results", metavar="DIR",
+                        help="run store (default: $LMF_RESULTS or results/); executed notebooks "
+                             "go to DIR/notebooks/<profile>/")
+    parser.add_argument("--launcher", metavar="L",
+                        help="launcher for training runs (default: the notebooks' own, local)")
+    parser.add_argument("--notebooks", metavar="DIR",
+                        help="folder of numbered notebooks (default: notebooks/)")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a notebook parameter (value read as YAML, e.g. "
+                             "-p EPOCHS=2 -p SEEDS=3); repeatable")
+    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help="longest time one cell may run (default: per profile)")
+    parser.add_argument("--in-place", action="store_true",
+                        help="execute the notebooks themselves (refreshes the committed cpu "
+                             "outputs)")
+    parser.set_defaults(func=run)
+
+
+def parse_parameters(items: list[str]) -> dict:
+    """``["EPOCHS=2", "MODELS=[resnet50]"]`` -> ``{"EPOCHS": 2, "MODELS": ["resnet50"]}``."""
+    import yaml
+
+    parameters = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier() or not name.isupper():
+            raise ConfigError(f"-p expects NAME=VALUE with an UPPER_CASE name, got {item!r}")
+        parameters[name] = yaml.safe_load(value)
+    return parameters
+
+
+def run(args) -> int:
+    from lmf.reproduce import reproduce
+
+    start = time.perf_counter()
+    done = reproduce(args.profile, only=args.only, results=args.results, launcher=args.launcher,
+                     notebooks=args.notebooks, in_place=args.in_place, timeout=args.timeout,
+                     parameters=parse_parameters(args.parameter))
+    print(f"{len(done)} notebook(s) in {time.perf_counter() - start:.0f} s")
+    return 0

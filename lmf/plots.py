@@ -1,0 +1,263 @@
+"""The paper's figures (and a few of our own) drawn from tidy DataFrames with seaborn/matplotlib.
+
+Every function takes the DataFrame built by ``lmf.report`` (or a run's history and confusion
+matrix), returns the matplotlib ``Figure`` and draws nothing else; saving is
+``lmf.outputs.save_figure``. Losses keep one colour and one label everywhere.
+
+========================  ==================================================================
+function                  figure
+========================  ==================================================================
+``fig1_macro_f1``         Fig 1: mean macro-F1 per loss over the architectures ± mean
+                          absolute deviation, one panel per dataset
+``fig2_class_counts``     Fig 2: images per class (one panel per dataset), split by part
+``fig4_settings``         Fig 4: mean macro-F1 ± mean absolute deviation of Settings 1–3,
+                          beside macro-F1 against each grid value
+``minority_f1``           Fig 1 of the short version: F1 of the smallest classes per loss
+``loss_curves``           loss and gradient against ``p_t`` (notebook 02)
+``class_size_effect``     loss and gradient against the class count (notebook 02)
+``learning_curves``       training loss and validation scores per epoch of one run
+``confusion_matrix``      row-normalised confusion matrix of one run
+``sample_grid``           a few training images of each class
+========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+#: Display names of the losses, in the paper's order.
+LOSS_LABELS = {"cce": "CCE", "focal": "Focal", "ldam": "LDAM", "bwcce": "BWCCE", "lmf": "LMF"}
+#: One colour per loss (LMF stands out).
+LOSS_COLORS = dict(zip(LOSS_LABELS.values(), [*sns.color_palette("colorblind", 4), "#c0392b"],
+                       strict=True))
+
+
+def _loss_label(loss: str) -> str:
+    return LOSS_LABELS.get(loss, loss)
+
+
+def _palette(labels) -> dict:
+    extra = iter(sns.color_palette("muted", 10))
+    return {label: LOSS_COLORS.get(label) or next(extra) for label in dict.fromkeys(labels)}
+
+
+def _grid(n: int, width: float = 4.0, height: float = 3.4, max_cols: int = 4, sharey=True):
+    cols = min(n, max_cols)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False,
+                             sharey=sharey, layout="constrained")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _bars_with_errors(ax, labels, means, errors, colors) -> None:
+    x = np.arange(len(labels))
+    ax.bar(x, means, yerr=errors, color=colors, capsize=4, edgecolor="black", linewidth=0.5)
+    ax.set_xticks(x, labels, rotation=0)
+
+
+def fig1_macro_f1(data: pd.DataFrame, title: str | None = None):
+    """Fig 1: per panel (dataset × source), mean macro-F1 of each loss ± mean absolute deviation.
+
+    ``data``: columns dataset, source (e.g. "this run", "published"), loss, mean, mad (from
+    ``lmf.report.fig1_data``); scores in percent.
+    """
+    panels = list(dict.fromkeys(zip(data.dataset, data.source, strict=True)))
+    fig, axes = _grid(len(panels), sharey=False)
+    for ax, (dataset, source) in zip(axes, panels, strict=True):
+        rows = data[(data.dataset == dataset) & (data.source == source)]
+        labels = [_loss_label(loss) for loss in rows.loss]
+        _bars_with_errors(ax, labels, rows["mean"], rows["mad"], _palette(labels).values())
+        low = max(0.0, float((rows["mean"] - rows["mad"]).min()) - 5)
+        ax.set_ylim(low, min(100.0, float((rows["mean"] + rows["mad"]).max()) + 3))
+        ax.set_title(f"{dataset} ({source})")
+        ax.set_ylabel("macro-F1 (%)")
+    fig.suptitle(title or "Mean macro-F1 over the three architectures ± mean absolute deviation")
+    return fig
+
+
+def fig2_class_counts(counts: pd.DataFrame, title: str | None = None):
+    """Fig 2: images per class, one panel per dataset, bars stacked by split part.
+
+    ``counts``: columns dataset, class, part (train/val/test), count.
+    """
+    datasets = list(dict.fromkeys(counts.dataset))
+    fig, axes = _grid(len(datasets), width=4.5, max_cols=2, sharey=False)
+    parts = [p for p in ("train", "val", "test") if p in set(counts.part)]
+    colors = dict(zip(parts, sns.color_palette("Blues_r", len(parts) + 1), strict=False))
+    for ax, dataset in zip(axes, datasets, strict=True):
+        table = (counts[counts.dataset == dataset]
+                 .pivot_table(index="class", columns="part", values="count", aggfunc="sum",
+                              sort=False)
+                 .reindex(columns=parts).fillna(0))
+        bottom = np.zeros(len(table))
+        for part in parts:
+            ax.bar(table.index.astype(str), table[part], bottom=bottom, label=part,
+                   color=colors[part], edgecolor="black", linewidth=0.4)
+            bottom += table[part].to_numpy()
+        for x, total in enumerate(bottom):
+            ax.annotate(f"{int(total)}", (x, total), ha="center", va="bottom", fontsize=7)
+        ax.set_title(dataset)
+        ax.set_ylabel("images")
+        ax.tick_params(axis="x", rotation=45)
+    axes[0].legend(title="part")
+    fig.suptitle(title or "Per-class image distribution")
+    return fig
+
+
+def fig4_settings(summary: pd.DataFrame, per_value: pd.DataFrame, title: str | None = None):
+    """Fig 4: mean macro-F1 ± mean absolute deviation per hyperparameter setting (left), and
+    macro-F1 against the varied value of each setting (right).
+
+    ``summary``: columns setting, mean, mad; ``per_value``: columns setting, value, macro_f1
+    (from ``lmf.report.fig4_data``); scores in percent.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    colors = sns.color_palette("deep", len(summary))
+    _bars_with_errors(left, summary.setting, summary["mean"], summary["mad"], colors)
+    left.set_ylim(max(0.0, float((summary["mean"] - summary["mad"]).min()) - 5),
+                  min(100.0, float((summary["mean"] + summary["mad"]).max()) + 3))
+    left.set_ylabel("mean macro-F1 (%)")
+    left.set_title("per setting (± mean abs. deviation)")
+    sns.lineplot(per_value, x="value", y="macro_f1", hue="setting", marker="o", ax=right,
+                 palette=dict(zip(summary.setting, colors, strict=True)), errorbar=None)
+    right.set_xlabel("varied value (α = β; β with α = 1; α with β = 1)")
+    right.set_ylabel("test macro-F1 (%)")
+    right.set_title("per grid value")
+    fig.suptitle(title or "LMF hyperparameters: Settings 1–3")
+    return fig
+
+
+def minority_f1(data: pd.DataFrame, title: str | None = None):
+    """F1 of the smallest classes per loss (the short version's Fig 1).
+
+    ``data``: columns class (label with its training count), loss, f1 (percent).
+    """
+    data = data.assign(loss=data.loss.map(_loss_label))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+    sns.barplot(data, x="class", y="f1", hue="loss", palette=_palette(data.loss), ax=ax,
+                edgecolor="black", linewidth=0.5)
+    ax.set_ylabel("test F1 (%)")
+    ax.set_xlabel("")
+    ax.legend(title=None, ncols=len(set(data.loss)), loc="upper center",
+              bbox_to_anchor=(0.5, -0.12))
+    ax.set_title(title or "F1 of the three smallest classes")
+    return fig
+
+
+def loss_curves(data: pd.DataFrame, title: str | None = None):
+    """Loss value and the size of its gradient with respect to the true-class logit against
+    ``p_t``, both on a log scale (values below 1e-4 are cut off).
+
+    ``data``: columns loss, p_t, value, grad_zy (``lmf.report.loss_analysis.loss_vs_pt``).
+    """
+    data = data.assign(grad_size=data.grad_zy.abs())
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    palette = _palette(data.loss)
+    for ax, column, label in ((left, "value", "loss of one sample"),
+                              (right, "grad_size", "|∂ loss / ∂ z_y|")):
+        sns.lineplot(data, x="p_t", y=column, hue="loss", style="loss", palette=palette, ax=ax,
+                     legend=ax is left)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-4, None)
+        ax.set_xlabel("p_t (softmax probability of the true class)")
+        ax.set_ylabel(label)
+    fig.suptitle(title or "Loss and gradient against p_t")
+    return fig
+
+
+def class_size_effect(data: pd.DataFrame, title: str | None = None):
+    """Per-sample loss and gradient against the training count of the sample's class.
+
+    ``data``: columns loss, class, n_train, value, grad_zy
+    (``lmf.report.loss_analysis.loss_vs_class``).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    palette = _palette(data.loss)
+    for ax, column, label in ((left, "value", "loss of one sample"),
+                              (right, "grad_zy", "K · ∂ (balanced-batch loss) / ∂ z_y")):
+        sns.lineplot(data.sort_values("n_train"), x="n_train", y=column, hue="loss",
+                     style="loss", palette=palette, markers=True, ax=ax, legend=ax is left)
+        ax.set_xscale("log")
+        ax.set_xlabel("training images of the class")
+        ax.set_ylabel(label)
+    fig.suptitle(title or "Loss and gradient against class size")
+    return fig
+
+
+def learning_curves(history: pd.DataFrame, best_epoch: int | None = None,
+                    title: str | None = None):
+    """Training loss (left) and validation scores (right) per epoch of one run, with a dashed
+    line at ``best_epoch`` (the epoch kept for testing).
+
+    ``history``: one row per epoch with ``epoch``, a ``train_loss`` column and any ``val_*``
+    score columns (fractions; shown in percent).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    loss_columns = [c for c in history.columns if c.endswith("loss")]
+    for column in loss_columns:
+        left.plot(history.epoch, history[column], marker=".", label=column)
+    left.set_xlabel("epoch")
+    left.set_ylabel("loss")
+    left.legend()
+    score_columns = [c for c in history.columns
+                     if c.startswith("val_") and not c.endswith("loss")]
+    for column in score_columns:
+        right.plot(history.epoch, 100 * history[column], marker=".", label=column)
+    right.set_xlabel("epoch")
+    right.set_ylabel("validation score (%)")
+    if best_epoch is not None:
+        for ax in (left, right):
+            ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1)
+        right.annotate("best", (best_epoch, 0), xytext=(3, 3), textcoords="offset points",
+                       color="grey", fontsize=8)
+    if score_columns:
+        right.legend()
+    fig.suptitle(title or "Learning curves")
+    return fig
+
+
+def confusion_matrix(matrix, class_names, title: str | None = None):
+    """Confusion matrix normalised per true class (rows sum to 1), counts in the cells."""
+    counts = np.asarray(matrix, dtype=float)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.5 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size), layout="constrained")
+    sns.heatmap(rates, annot=counts.astype(int), fmt="d", cmap="Blues", vmin=0, vmax=1,
+                xticklabels=class_names, yticklabels=class_names, ax=ax,
+                cbar_kws={"label": "fraction of the true class"})
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title or "Confusion matrix (test)")
+    return fig
+
+
+def sample_grid(images, labels, class_names, per_class: int = 4, seed: int = 0,
+                title: str | None = None):
+    """A few images of each class (rows: classes), drawn at random with ``seed``.
+
+    ``images``: uint8 N×H×W×3 (a ``lmf.data.Part``'s images), ``labels``: N class indices.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    rows = len(class_names)
+    fig, axes = plt.subplots(rows, per_class, figsize=(1.2 * per_class + 1, 1.2 * rows),
+                             squeeze=False, layout="constrained")
+    for k, name in enumerate(class_names):
+        members = np.flatnonzero(labels == k)
+        chosen = rng.choice(members, size=min(per_class, len(members)), replace=False)
+        for j, ax in enumerate(axes[k]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < len(chosen):
+                ax.imshow(np.asarray(images[chosen[j]]))
+        axes[k][0].set_ylabel(f"{name}\n(n={len(members)})", rotation=0, ha="right",
+                              va="center", fontsize=8)
+    fig.suptitle(title or "Training images per class")
+    return fig

@@ -1,0 +1,354 @@
+"""Tables 1–6 and the data of Figs 1 and 4, regenerated from the run store beside the paper's.
+
+Inputs are the DataFrames of ``lmf.runs.load_runs`` (or ``lmf.sweep.ensure``), whose ``dataset``
+and ``model`` columns hold the profile's *source* and *architecture*; ``with_paper_ids`` maps them
+back to the paper's ids through the profile (``profile.datasets``, ``profile.models``), so every
+row lines up with a row of the published tables. Scores are turned into percentages, as printed in
+the paper. Published values come from ``lmf.paper``; each comparison has columns ``<metric>``
+(this project), ``paper_<metric>`` and ``diff_<metric>`` (ours − paper).
+
+Profiles other than ``paper`` run other data and small stand-in models: their rows are laid
+beside the published numbers of a *counterpart* dataset (``PAPER_COUNTERPART``) for orientation
+only — those differences are not expected to be small (``comparison_note`` says so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from lmf import paper
+from lmf.errors import unknown_choice
+from lmf.losses import LOSSES
+from lmf.profiles import Profile, get_profile
+
+METRICS = ("accuracy", "precision", "recall", "macro_f1")
+PARTS = ("train", "val", "test")
+
+#: Published dataset laid beside a dataset the paper did not use. DermaMNIST is HAM10000 resized;
+#: digits-LT has no medical counterpart, HAM10000 (the dataset of the paper's Fig 4) is shown.
+PAPER_COUNTERPART = {"dermamnist": "ham10000", "digits_lt": "ham10000"}
+
+
+def _profile(profile: str | Profile) -> Profile:
+    return get_profile(profile) if isinstance(profile, str) else profile
+
+
+def paper_dataset(dataset_id: str) -> str | None:
+    """The paper dataset whose published numbers sit beside ``dataset_id``'s."""
+    return dataset_id if dataset_id in paper.PAPER_DATASETS else PAPER_COUNTERPART.get(dataset_id)
+
+
+def comparison_note(profile: str | Profile) -> str:
+    """One sentence on how far the published columns can be compared in ``profile``."""
+    profile = _profile(profile)
+    if profile.name == "paper":
+        return ("Same data, models and recipe as the paper: differences measure reproducibility "
+                "(single seed, no published split).")
+    pairs = ", ".join(f"{d} → {paper_dataset(d)}" for d in profile.datasets)
+    arch = ", ".join(f"{m} → {a}" for m, a in profile.models.items())
+    return (f"Profile {profile.name!r} trains other data and small stand-in models ({arch}); "
+            f"the published columns are those of a counterpart dataset ({pairs}) and are shown "
+            "for orientation only: the differences are NOT expected to be small.")
+
+
+def restrict_profile(profile: str | Profile, datasets=None, models=None, losses=None,
+                     **fields) -> Profile:
+    """``profile`` narrowed to some dataset ids, paper model ids and losses (``None`` keeps all),
+    with other fields replaced (e.g. ``hparam_grid``): what the notebooks' parameters do before
+    asking ``lmf.sweep.build_grid`` for a grid."""
+    profile = _profile(profile)
+
+    def pick(kind, chosen, available):
+        unknown = [c for c in chosen or () if c not in available]
+        if unknown:
+            raise unknown_choice(f"{kind} of profile {profile.name!r}", unknown[0], available)
+        return list(chosen) if chosen else list(available)
+
+    return dataclasses.replace(
+        profile,
+        datasets={d: profile.datasets[d] for d in pick("dataset", datasets, profile.datasets)},
+        models={m: profile.models[m] for m in pick("model", models, profile.models)},
+        losses=tuple(pick("loss", losses, LOSSES)) if losses else profile.losses,
+        **{name: value for name, value in fields.items() if value is not None})
+
+
+def with_paper_ids(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
+    """``runs`` with ``dataset_id`` and ``model_id`` columns (the paper's ids via the profile)
+    and ``paper_dataset`` (the published dataset laid beside it)."""
+    profile = _profile(profile)
+    datasets = {source: dataset_id for dataset_id, source in profile.datasets.items()}
+    models = {arch: model_id for model_id, arch in profile.models.items()}
+    out = runs.assign(dataset_id=runs.dataset.map(lambda d: datasets.get(d, d)),
+                      model_id=runs.model.map(lambda m: models.get(m, m)))
+    return out.assign(paper_dataset=out.dataset_id.map(paper_dataset))
+
+
+def order_rows(frame: pd.DataFrame, **orders) -> pd.DataFrame:
+    """Sort ``frame`` by columns given a preferred order of values (others after, as found)."""
+    keys = []
+    for column, preferred in orders.items():
+        values = list(dict.fromkeys([*preferred, *frame[column]]))
+        rank = {value: i for i, value in enumerate(values)}
+        keys.append(frame[column].map(rank).rename(f"_{column}"))
+    ranked = pd.concat([frame, *keys], axis=1).sort_values([k.name for k in keys], kind="stable")
+    return ranked.drop(columns=[k.name for k in keys]).reset_index(drop=True)
+
+
+def _beside(ours: pd.DataFrame, published: pd.DataFrame, keys: list[str],
+            metrics) -> pd.DataFrame:
+    """Join the published values on ``keys`` and add ``paper_<m>`` and ``diff_<m>`` columns."""
+    published = published.rename(columns={m: f"paper_{m}" for m in metrics})
+    table = ours.merge(published[[*keys, *(f"paper_{m}" for m in metrics)]], on=keys, how="left")
+    for m in metrics:
+        table[f"diff_{m}"] = table[m] - table[f"paper_{m}"]
+    return table
+
+
+# --- Table 1, per-class split and Fig 2 ------------------------------------------------------
+
+def split_counts(indexes: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Images per dataset × class × part from split indexes (``PreparedData.index`` or
+    ``read_index`` with a ``split`` column), keyed by dataset id. Long: dataset, class, part,
+    count (class order as in the index's sorted class names)."""
+    frames = []
+    for dataset_id, index in indexes.items():
+        counts = (index.groupby(["class_name", "split"]).size()
+                  .reindex(pd.MultiIndex.from_product(
+                      [sorted(index.class_name.unique(), key=str), PARTS]), fill_value=0)
+                  .rename("count").reset_index())
+        counts.columns = ["class", "part", "count"]
+        frames.append(counts.assign(dataset=dataset_id))
+    return pd.concat(frames, ignore_index=True)[["dataset", "class", "part", "count"]]
+
+
+def run_split_counts(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
+    """``split_counts`` of the data each dataset's runs were trained on (the split and source
+    options of the first run per dataset, prepared again through the cache)."""
+    from lmf.data import prepare
+    from lmf.runs import load_config
+
+    runs = with_paper_ids(runs, profile)
+    indexes = {}
+    for dataset_id, rows in runs.groupby("dataset_id", sort=False):
+        config = load_config(rows.run_dir.iloc[0])
+        indexes[dataset_id] = prepare(config.dataset, config.data_root, split=config.split,
+                                      size=config.image_size, progress=False,
+                                      **config.dataset_params).index
+    return split_counts(indexes)
+
+
+def published_split_counts(datasets=paper.PAPER_DATASETS) -> pd.DataFrame:
+    """The paper's per-class split (``data/paper/split_counts.tsv``) in ``split_counts``'s form."""
+    wide = paper.split_counts()
+    wide = wide[wide.dataset.isin(datasets)]
+    return wide.melt(id_vars=["dataset", "class"], value_vars=list(PARTS), var_name="part",
+                     value_name="count")
+
+
+def table1(counts: pd.DataFrame) -> pd.DataFrame:
+    """Table 1: train/val/test images per dataset (from ``split_counts``), beside the paper's
+    Table 1 for the counterpart dataset."""
+    ours = counts.pivot_table(index="dataset", columns="part", values="count", aggfunc="sum",
+                              sort=False).reindex(columns=list(PARTS)).reset_index()
+    ours["total"] = ours[list(PARTS)].sum(axis=1)
+    ours["paper_dataset"] = ours.dataset.map(paper_dataset)
+    published = paper.table1().rename(columns={"dataset": "paper_dataset"})
+    published["total"] = published[list(PARTS)].sum(axis=1)
+    return _beside(ours, published, ["paper_dataset"], [*PARTS, "total"])
+
+
+def per_class_split(counts: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and class: train/val/test/total images and the share of the dataset, beside
+    the paper's per-class counts where the dataset is one of the paper's (the published columns
+    are left out when no dataset is)."""
+    wide = counts.pivot_table(index=["dataset", "class"], columns="part", values="count",
+                              aggfunc="sum", sort=False).reindex(columns=list(PARTS))
+    wide = wide.reset_index()
+    wide["total"] = wide[list(PARTS)].sum(axis=1)
+    wide["share_%"] = 100 * wide.total / wide.groupby("dataset").total.transform("sum")
+    published = paper.split_counts().rename(columns={p: f"paper_{p}" for p in PARTS})
+    table = wide.merge(published.drop(columns="total"), on=["dataset", "class"], how="left")
+    return table.dropna(axis="columns", how="all")
+
+
+def imbalance(counts: pd.DataFrame, part: str = "train") -> pd.DataFrame:
+    """Per dataset: classes, images in ``part``, largest and smallest class and their ratio."""
+    rows = counts[counts.part == part]
+    grouped = rows.groupby("dataset", sort=False)["count"]
+    return pd.DataFrame({
+        "classes": grouped.size(), "images": grouped.sum(), "largest": grouped.max(),
+        "smallest": grouped.min(), "imbalance_ratio": grouped.max() / grouped.min(),
+    }).reset_index()
+
+
+# --- Tables 2–4 and Fig 1 ---------------------------------------------------------------------
+
+def overall(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
+    """Tables 2–4 (long): test accuracy, precision, recall, macro-F1 (%) per model × dataset ×
+    loss, averaged over seeds (``n_seeds``), beside the published values."""
+    runs = with_paper_ids(runs, profile)
+    scores = runs.assign(**{m: 100 * runs[f"test_{m}"] for m in METRICS})
+    ours = (scores.groupby(["model_id", "dataset_id", "paper_dataset", "loss"], sort=False)
+            .agg(**{m: (m, "mean") for m in METRICS}, n_seeds=("seed", "nunique"))
+            .reset_index())
+    published = paper.overall().rename(columns={"model": "model_id", "dataset": "paper_dataset"})
+    table = _beside(ours, published, ["model_id", "paper_dataset", "loss"], METRICS)
+    return order_rows(table, model_id=paper.PAPER_MODELS, dataset_id=paper.PAPER_DATASETS,
+                  loss=paper.PAPER_LOSSES)
+
+
+#: Table number of each paper model in Tables 2–4.
+MODEL_TABLES = {"efficientnetv2_s": 2, "resnet50": 3, "densenet121": 4}
+
+
+def model_table(overall_table: pd.DataFrame, model_id: str) -> pd.DataFrame:
+    """One of Tables 2–4 laid out like the paper: rows dataset × loss, for each metric ours,
+    the paper's and the difference (plus the published dataset when it is a counterpart)."""
+    rows = overall_table[overall_table.model_id == model_id]
+    columns = ["dataset_id", "loss"]
+    if (rows.paper_dataset != rows.dataset_id).any():  # published columns of a counterpart
+        columns.insert(1, "paper_dataset")
+    for m in METRICS:
+        columns += [m, f"paper_{m}", f"diff_{m}"]
+    return rows[columns].rename(columns={"dataset_id": "dataset"}).reset_index(drop=True)
+
+
+def mean_absolute_deviation(values) -> float:
+    """Mean absolute deviation around the mean, the paper's "average deviation" (Figs 1, 4)."""
+    values = np.asarray(values, dtype=float)
+    return float(np.mean(np.abs(values - values.mean())))
+
+
+def _mean_mad(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    return (frame.groupby(keys, sort=False)[column]
+            .agg(mean="mean", mad=mean_absolute_deviation, n="size").reset_index())
+
+
+def fig1_data(overall_table: pd.DataFrame) -> pd.DataFrame:
+    """Fig 1: per dataset and loss, mean macro-F1 over the architectures ± mean absolute
+    deviation, for this project's runs (``source`` "this run") and the paper's Tables 2–4
+    (``source`` "published", for each counterpart dataset)."""
+    ours = _mean_mad(overall_table, ["dataset_id", "loss"], "macro_f1")
+    ours = ours.rename(columns={"dataset_id": "dataset"}).assign(source="this run")
+    shown = overall_table.paper_dataset.dropna().unique()
+    published = paper.overall()
+    published = _mean_mad(published[published.dataset.isin(shown)], ["dataset", "loss"],
+                          "macro_f1").assign(source="published")
+    data = pd.concat([ours, published], ignore_index=True)
+    return order_rows(data[["dataset", "source", "loss", "mean", "mad", "n"]],
+                  source=["this run", "published"], loss=paper.PAPER_LOSSES)
+
+
+# --- Table 5 and the short version's Fig 1 ----------------------------------------------------
+
+def class_f1(runs: pd.DataFrame, profile: str | Profile, load_metrics) -> pd.DataFrame:
+    """Per-class test F1 (%) of each run, long: dataset_id, model_id, loss, seed, class, f1.
+
+    ``load_metrics`` reads a run's ``metrics.json`` (``lmf.runs.load_metrics``)."""
+    runs = with_paper_ids(runs, profile)
+    rows = []
+    for run in runs.itertuples():
+        per_class = load_metrics(run.run_dir)["test"]["per_class_f1"]
+        rows += [(run.dataset_id, run.model_id, run.loss, run.seed, str(c), 100 * f)
+                 for c, f in per_class.items()]
+    return pd.DataFrame(rows, columns=["dataset_id", "model_id", "loss", "seed", "class", "f1"])
+
+
+def table5(per_class: pd.DataFrame, train_counts: pd.DataFrame,
+           model_id: str = "efficientnetv2_s") -> pd.DataFrame:
+    """Table 5: per-class test F1 (%) of ``model_id`` for each loss (mean over seeds), with the
+    class's training count; beside the published F1 where the dataset is a paper dataset.
+
+    ``train_counts``: columns dataset, class, count (training part, e.g. from ``split_counts``).
+    """
+    rows = per_class[per_class.model_id == model_id]
+    wide = rows.pivot_table(index=["dataset_id", "class"], columns="loss", values="f1",
+                            aggfunc="mean", sort=False)
+    losses = [loss for loss in dict.fromkeys([*paper.PAPER_LOSSES, *wide.columns])
+              if loss in wide.columns]
+    wide = wide[losses].reset_index().rename(columns={"dataset_id": "dataset"})
+    counts = train_counts.rename(columns={"count": "train_samples"})[
+        ["dataset", "class", "train_samples"]]
+    table = counts.merge(wide, on=["dataset", "class"], how="right")
+    published = paper.table5().drop(columns="train_samples")
+    published = published[published.dataset.isin(table.dataset)]
+    if not published.empty:
+        table = _beside(table, published, ["dataset", "class"],
+                        [loss for loss in losses if loss in published.columns])
+    return table
+
+
+def smallest_classes_f1(per_class: pd.DataFrame, train_counts: pd.DataFrame, dataset_id: str,
+                        model_id: str = "efficientnetv2_s", n: int = 3,
+                        losses=("cce", "focal", "ldam", "lmf")) -> pd.DataFrame:
+    """F1 (%) of the ``n`` classes with the fewest training images (the short version's Fig 1:
+    ISIC-2019's DF, VASC, SCC), long: class (with its count), loss, f1, source. Published values
+    are added when ``dataset_id`` is a paper dataset."""
+    counts = train_counts[train_counts.dataset == dataset_id].nsmallest(n, "count", keep="first")
+    labels = {c: f"{c} (n={k})" for c, k in zip(counts["class"], counts["count"], strict=True)}
+    rows = per_class[(per_class.dataset_id == dataset_id) & (per_class.model_id == model_id)
+                     & per_class["class"].isin(labels) & per_class.loss.isin(losses)]
+    ours = rows.groupby(["class", "loss"], sort=False).f1.mean().reset_index()
+    frames = [ours.assign(source="this run")]
+    if dataset_id in paper.PAPER_DATASETS and model_id == "efficientnetv2_s":
+        published = paper.table5()
+        published = published[(published.dataset == dataset_id)
+                               & published["class"].isin(labels)]
+        frames.append(published.melt(id_vars="class", value_vars=list(losses), var_name="loss",
+                                     value_name="f1").assign(source="published"))
+    data = pd.concat(frames, ignore_index=True)
+    data = order_rows(data, **{"class": list(labels)}, loss=list(losses))
+    return data.assign(**{"class": data["class"].map(labels)})
+
+
+# --- Table 6 and Fig 4 ------------------------------------------------------------------------
+
+def table6(hparam_runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
+    """Table 6: per dataset × model, the LMF (α, β) with the best **validation** macro-F1 among
+    the hyperparameter runs (ties: the first in grid order), its test macro-F1 (%), how many
+    settings were tried, and the published (α, β) of the counterpart dataset."""
+    runs = with_paper_ids(hparam_runs[hparam_runs.loss == "lmf"], profile)
+    runs = runs.assign(val=100 * runs.val_macro_f1, test=100 * runs.test_macro_f1)
+    mean = (runs.groupby(["dataset_id", "model_id", "paper_dataset", "alpha", "beta"], sort=False)
+            [["val", "test"]].mean().reset_index())
+    best = mean.loc[mean.groupby(["dataset_id", "model_id"], sort=False).val.idxmax()]
+    tried = mean.groupby(["dataset_id", "model_id"], sort=False).size().rename("settings_tried")
+    best = best.merge(tried.reset_index(), on=["dataset_id", "model_id"])
+    published = paper.table6().rename(columns={"dataset": "paper_dataset", "model": "model_id",
+                                               "alpha": "paper_alpha", "beta": "paper_beta"})
+    table = best.merge(published, on=["paper_dataset", "model_id"], how="left")
+    table = table.rename(columns={"dataset_id": "dataset", "model_id": "model",
+                                  "val": "val_macro_f1", "test": "test_macro_f1"})
+    return table[["dataset", "model", "alpha", "beta", "val_macro_f1", "test_macro_f1",
+                  "settings_tried", "paper_dataset", "paper_alpha", "paper_beta"]]
+
+
+#: Fig 4's settings: which (α, β) belong to each, and the value that varies.
+SETTINGS = {
+    "Setting 1 (α = β)": (lambda a, b: np.isclose(a, b), "alpha"),
+    "Setting 2 (α = 1)": (lambda a, b: np.isclose(a, 1.0), "beta"),
+    "Setting 3 (β = 1)": (lambda a, b: np.isclose(b, 1.0), "alpha"),
+}
+
+
+def fig4_data(hparam_runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fig 4: the hyperparameter runs grouped into Settings 1–3 (a run at α = β = 1 belongs to
+    all three). Returns ``summary`` (setting, mean, mad, n: test macro-F1 % over the setting's
+    runs) and ``per_value`` (setting, value, alpha, beta, macro_f1)."""
+    runs = hparam_runs[hparam_runs.loss == "lmf"]
+    frames = []
+    for setting, (member, varied) in SETTINGS.items():
+        chosen = runs[member(runs.alpha.to_numpy(), runs.beta.to_numpy())]
+        frames.append(pd.DataFrame({
+            "setting": setting, "value": chosen[varied].to_numpy(),
+            "alpha": chosen.alpha.to_numpy(), "beta": chosen.beta.to_numpy(),
+            "macro_f1": 100 * chosen.test_macro_f1.to_numpy()}))
+    per_value = (pd.concat(frames, ignore_index=True)
+                 .groupby(["setting", "value", "alpha", "beta"], sort=False).macro_f1.mean()
+                 .reset_index().sort_values(["setting", "value"], kind="stable")
+                 .reset_index(drop=True))
+    summary = _mean_mad(per_value, ["setting"], "macro_f1")
+    return summary, per_value

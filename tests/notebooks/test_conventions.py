@@ -1,0 +1,140 @@
+"""Every numbered notebook follows the project's conventions (design.md, issue 7)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = ["01_data_exploration", "02_loss_derivations", "03_training",
+            "04_per_class_analysis", "05_gradcam", "06_hyperparameter_study"]
+MACHINE_PATHS = re.compile(r"(/root/|/home/|/tmp/|/work/|/Users/|[A-Z]:\\\\)")
+MARKERS = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_CHECK_OUTPUT", "# NBVAL_SKIP")
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _code(notebook):
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _calls(source: str) -> set[str]:
+    """Names of the functions a cell calls (``f(...)`` and ``obj.f(...)``)."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            names.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    return names
+
+
+def test_the_six_notebooks_exist():
+    assert [p.stem for p in NOTEBOOKS][:6] == EXPECTED
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def notebook(request):
+    return request.param, _read(request.param)
+
+
+def test_valid_nbformat_and_python3_kernel(notebook):
+    path, nb = notebook
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.cells[0].cell_type == "markdown"
+    assert nb.cells[0].source.startswith(f"# {path.stem[:2]} ·")
+
+
+def test_one_parameters_cell_with_upper_case_names_starting_with_profile(notebook):
+    _, nb = notebook
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    cell = tagged[0]
+    assert cell.cell_type == "code"
+    body = ast.parse(cell.source).body
+    assert all(isinstance(statement, ast.Assign) for statement in body)
+    names = [target.id for statement in body for target in statement.targets]
+    assert names[0] == "PROFILE"
+    assert ast.literal_eval(body[0].value) == "cpu"
+    assert all(name.isupper() for name in names), names
+    for statement in body:  # literal values only, so papermill can override them
+        ast.literal_eval(statement.value)
+    # the parameters cell comes before any other code
+    assert _code(nb)[0] is cell
+
+
+def test_training_notebooks_take_results_and_launcher(notebook):
+    _, nb = notebook
+    calls = set().union(*(_calls(c.source) for c in _code(nb)))
+    if "ensure" in calls:
+        parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        for name in ("RESULTS", "LAUNCHER", "DATA_ROOT"):
+            assert re.search(rf"^{name} = ", parameters.source, re.MULTILINE), name
+
+
+def test_training_only_through_ensure_and_never_in_a_figure_cell(notebook):
+    _, nb = notebook
+    for cell in _code(nb):
+        calls = _calls(cell.source)
+        assert "fit" not in calls, "train through lmf.sweep.ensure, not lmf.train.fit"
+        if "ensure" in calls:
+            assert not calls & {"save_figure", "show", "subplots"}, cell.source
+
+
+def test_figure_cells_save_and_end_with_show(notebook):
+    _, nb = notebook
+    for cell in _code(nb):
+        if "save_figure" in _calls(cell.source):
+            assert cell.source.rstrip().endswith("plt.show()"), cell.source
+        if "plt.show()" in cell.source:
+            assert cell.source.rstrip().endswith("plt.show()"), cell.source
+
+
+def test_output_names_follow_the_paper_numbering(notebook):
+    _, nb = notebook
+    names = re.findall(r"save_(?:figure|table)\([^,]+,\s*f?\"([^\"]+)\"",
+                       "\n".join(c.source for c in _code(nb)))
+    for name in names:
+        name = re.sub(r"\{number\}", "2", name)  # Tables 2-4 are written in a loop
+        assert re.match(r"^(fig[1-4]|table[1-6]|fig1short|nb0[1-6]|extra)[_-]", name), name
+
+
+def test_nbval_markers_are_on_the_first_line(notebook):
+    _, nb = notebook
+    for cell in _code(nb):
+        for marker in MARKERS:
+            if marker in cell.source:
+                assert cell.source.startswith(marker)
+
+
+def test_committed_with_outputs_and_no_errors(notebook):
+    _, nb = notebook
+    for cell in _code(nb):
+        assert cell.execution_count is not None, f"not executed: {cell.source[:60]!r}"
+        assert all(o.output_type != "error" for o in cell.outputs)
+
+
+def test_no_machine_paths_in_outputs(notebook):
+    _, nb = notebook
+    for cell in _code(nb):
+        for output in cell.outputs:
+            text = output.get("text", "") + "".join(
+                str(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
+            assert not MACHINE_PATHS.search(text), text[:300]
+    record = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        assert not MACHINE_PATHS.search(str(record.get(key, "")))
+
+
+def test_some_outputs_are_checked_by_nbval():
+    checked = [p.stem for p in NOTEBOOKS
+               if any(c.source.startswith("# NBVAL_CHECK_OUTPUT") for c in _code(_read(p)))]
+    assert {"01_data_exploration", "02_loss_derivations", "04_per_class_analysis",
+            "06_hyperparameter_study"} <= set(checked)

@@ -1,0 +1,256 @@
+"""lmf.report, lmf.outputs and lmf.plots against hand-computed values and the published tables."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from lmf import paper, plots
+from lmf.errors import ConfigError, DataError
+from lmf.outputs import display_path, save_figure, save_table
+from lmf.profiles import get_profile
+from lmf.report import loss_analysis, tables, uncertainty
+
+matplotlib.use("Agg")
+
+
+def _runs(profile_name: str, rows: list[dict]) -> pd.DataFrame:
+    """A load_runs-like frame: source/architecture names as the run store holds them."""
+    profile = get_profile(profile_name)
+    out = []
+    for i, row in enumerate(rows):
+        out.append({"run_id": f"r{i}", "run_dir": f"r{i}", "seed": row.get("seed", 23),
+                    "dataset": profile.datasets[row["dataset"]],
+                    "model": profile.models[row["model"]], "loss": row["loss"],
+                    **{k: v for k, v in row.items() if k not in ("dataset", "model", "loss")}})
+    return pd.DataFrame(out)
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+def test_mean_absolute_deviation_by_hand():
+    assert tables.mean_absolute_deviation([1, 2, 6]) == pytest.approx((2 + 1 + 3) / 3)
+
+
+def test_published_split_counts_reproduce_table1_exactly():
+    table = tables.table1(tables.published_split_counts())
+    assert list(table.dataset) == list(paper.PAPER_DATASETS)
+    assert (table[["diff_train", "diff_val", "diff_test", "diff_total"]] == 0).all().all()
+    assert table.set_index("dataset").loc["ham10000", ["train", "val", "test"]].tolist() == \
+        [7011, 1502, 1502]
+
+
+def test_split_counts_from_an_index():
+    index = pd.DataFrame({"class_name": ["b", "a", "a", "a", "b"],
+                          "split": ["train", "train", "train", "test", "val"]})
+    counts = tables.split_counts({"toy": index})
+    wide = counts.pivot(index="class", columns="part", values="count")
+    assert wide.loc["a"].to_dict() == {"train": 2, "val": 0, "test": 1}
+    assert wide.loc["b"].to_dict() == {"train": 1, "val": 1, "test": 0}
+    ratio = tables.imbalance(counts).iloc[0]
+    assert ratio.imbalance_ratio == 2.0 and ratio.images == 3
+
+
+def test_fig1_published_means_match_tables_2_to_4():
+    overall = pd.DataFrame({"dataset_id": ["ham10000"], "model_id": ["resnet50"], "loss": ["lmf"],
+                            "macro_f1": [80.0], "paper_dataset": ["ham10000"]})
+    data = tables.fig1_data(overall)
+    lmf = data[(data.source == "published") & (data.loss == "lmf")].iloc[0]
+    values = [84.61, 82.43, 83.31]  # Tables 2, 3, 4: HAM10000, LMF
+    mean = sum(values) / 3
+    assert lmf["mean"] == pytest.approx(mean)
+    assert lmf["mad"] == pytest.approx(sum(abs(v - mean) for v in values) / 3)
+    ours = data[data.source == "this run"].iloc[0]
+    assert (ours["mean"], ours["mad"]) == (80.0, 0.0)
+
+
+def test_overall_maps_ids_scales_to_percent_and_sits_beside_the_paper():
+    runs = _runs("paper", [
+        {"dataset": "odir5k", "model": "resnet50", "loss": "ldam", "test_accuracy": 0.6,
+         "test_precision": 0.5, "test_recall": 0.4, "test_macro_f1": 0.5},
+        {"dataset": "odir5k", "model": "resnet50", "loss": "ldam", "seed": 1,
+         "test_accuracy": 0.7, "test_precision": 0.5, "test_recall": 0.4, "test_macro_f1": 0.6},
+    ])
+    row = tables.overall(runs, "paper").iloc[0]
+    assert (row.model_id, row.dataset_id, row.loss, row.n_seeds) == ("resnet50", "odir5k", "ldam", 2)
+    assert row.accuracy == pytest.approx(65.0)
+    assert row.paper_macro_f1 == 55.16  # journal version (the short version prints 56.01)
+    assert row.diff_macro_f1 == pytest.approx(55.0 - 55.16)
+
+
+def test_cpu_rows_map_to_paper_model_ids_and_the_counterpart_dataset():
+    runs = _runs("cpu", [{"dataset": "digits_lt", "model": "efficientnetv2_s", "loss": "cce"}])
+    mapped = tables.with_paper_ids(runs, "cpu").iloc[0]
+    assert (mapped.model, mapped.model_id) == ("timm:tinynet_e", "efficientnetv2_s")
+    assert mapped.paper_dataset == "ham10000"
+    assert "NOT expected" in tables.comparison_note("cpu")
+
+
+def test_table5_and_smallest_classes_of_isic_as_in_the_short_version():
+    per_class = pd.DataFrame([
+        ("isic2019", "efficientnetv2_s", loss, 23, c, 50.0)
+        for loss in paper.PAPER_LOSSES for c in ("AK", "DF", "SCC", "VASC")],
+        columns=["dataset_id", "model_id", "loss", "seed", "class", "f1"])
+    train_counts = tables.published_split_counts(["isic2019"]).query("part == 'train'")
+    t5 = tables.table5(per_class, train_counts)
+    df = t5.set_index("class").loc["DF"]
+    assert df.train_samples == 167 and df.paper_lmf == 78.26
+    assert df.diff_lmf == pytest.approx(50.0 - 78.26)
+    smallest = tables.smallest_classes_f1(per_class, train_counts, "isic2019")
+    assert list(dict.fromkeys(smallest["class"])) == ["DF (n=167)", "VASC (n=177)", "SCC (n=440)"]
+    published = smallest[smallest.source == "published"].set_index(["class", "loss"]).f1
+    assert published[("SCC (n=440)", "lmf")] == 69.27
+    assert set(smallest.loss) == {"cce", "focal", "ldam", "lmf"}
+
+
+def test_table6_chooses_on_validation_not_test():
+    runs = _runs("paper", [
+        {"dataset": "ham10000", "model": "efficientnetv2_s", "loss": "lmf", "alpha": 1.0,
+         "beta": 0.5, "val_macro_f1": 0.80, "test_macro_f1": 0.70},
+        {"dataset": "ham10000", "model": "efficientnetv2_s", "loss": "lmf", "alpha": 1.0,
+         "beta": 2.0, "val_macro_f1": 0.75, "test_macro_f1": 0.90},
+    ])
+    row = tables.table6(runs, "paper").iloc[0]
+    assert (row.alpha, row.beta, row.settings_tried) == (1.0, 0.5, 2)
+    assert row.test_macro_f1 == pytest.approx(70.0)
+    assert (row.paper_alpha, row.paper_beta) == (1.0, 2.0)
+
+
+def test_fig4_settings_share_the_point_one_one():
+    pairs = [(0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (1.0, 0.5), (1.0, 2.0), (0.5, 1.0), (2.0, 1.0)]
+    runs = pd.DataFrame({"loss": "lmf", "alpha": [a for a, _ in pairs],
+                         "beta": [b for _, b in pairs],
+                         "test_macro_f1": [0.1 * i for i in range(1, 8)]})
+    summary, per_value = tables.fig4_data(runs)
+    assert per_value.groupby("setting").size().tolist() == [3, 3, 3]
+    setting2 = per_value[per_value.setting.str.startswith("Setting 2")]
+    assert setting2.value.tolist() == [0.5, 1.0, 2.0]
+    assert setting2.macro_f1.tolist() == pytest.approx([40.0, 20.0, 50.0])
+    s2 = summary.set_index("setting").loc[setting2.setting.iloc[0]]
+    assert s2["mean"] == pytest.approx(110 / 3)
+    assert s2["mad"] == pytest.approx(tables.mean_absolute_deviation([40, 20, 50]))
+
+
+# --- uncertainty ----------------------------------------------------------------------------
+
+def test_paired_tests_match_test_images_by_id():
+    labels = np.tile([0, 1, 2, 0, 1, 2, 0, 1], 10)  # every class in every resample
+    ids = [f"s{i}" for i in range(len(labels))]
+    reference = labels.copy()
+    baseline = np.tile([0, 1, 2, 0, 0, 0, 0, 1], 10)
+    perm = np.random.default_rng(0).permutation(len(labels))
+
+    def onehot(pred):
+        return np.eye(3)[pred]
+
+    store = {
+        "r0": {"labels": labels, "logits": onehot(reference), "ids": ids},
+        "r1": {"labels": labels[perm], "logits": onehot(baseline)[perm],
+               "ids": [ids[i] for i in perm]},
+    }
+    runs = _runs("paper", [
+        {"dataset": "covid19", "model": "resnet50", "loss": "lmf", "test_macro_f1": 1.0},
+        {"dataset": "covid19", "model": "resnet50", "loss": "cce", "test_macro_f1": 0.5},
+    ])
+    paired = uncertainty.paired_tests(runs, "paper", store.__getitem__, n_boot=200).iloc[0]
+    from sklearn.metrics import f1_score
+    expected = 100 * (1.0 - f1_score(labels, baseline, average="macro"))
+    assert paired.baseline == "cce"
+    assert paired.lmf_minus_baseline == pytest.approx(expected)
+    assert paired.low <= paired.lmf_minus_baseline <= paired.high
+    intervals = uncertainty.run_intervals(runs, "paper", store.__getitem__, n_boot=100)
+    assert intervals.set_index("loss").loc["lmf", ["low", "high"]].tolist() == [100.0, 100.0]
+    store["r1"] = {**store["r1"], "labels": np.zeros(len(labels), dtype=int)}
+    with pytest.raises(DataError, match="different labels"):
+        uncertainty.paired_tests(runs, "paper", store.__getitem__, n_boot=10)
+
+
+# --- loss analysis --------------------------------------------------------------------------
+
+def test_logits_give_the_requested_probability():
+    logits = loss_analysis.logits_for([0.1, 0.7], num_classes=4, target=2)
+    p = torch.softmax(logits, dim=1)
+    assert p[:, 2].tolist() == pytest.approx([0.1, 0.7])
+    assert p[0, 0].item() == pytest.approx(0.3)
+
+
+def test_class_factors_by_hand():
+    factors = loss_analysis.class_factors(pd.Series([100, 400, 1600], index=["a", "b", "c"]))
+    assert factors.margin.tolist() == pytest.approx([0.5, 0.5 / math.sqrt(2), 0.25])
+    assert factors.bwcce_weight.sum() == pytest.approx(1.0)
+    assert factors.bwcce_weight.iloc[0] == pytest.approx((1 - 100 / 2100) / 2)
+
+
+def test_loss_vs_pt_cross_entropy_is_minus_log_pt():
+    curves = loss_analysis.loss_vs_pt([10, 20, 30], {"CCE": {"name": "cce"}}, p_t=[0.2, 0.9])
+    assert curves.value.tolist() == pytest.approx([-math.log(0.2), -math.log(0.9)])
+    assert curves.grad_zy.tolist() == pytest.approx([0.2 - 1, 0.9 - 1])
+
+
+def test_closed_form_gradients_agree_with_autograd():
+    checks = loss_analysis.autograd_check([10, 50, 200, 900], batch=4)
+    assert (checks.max_abs_difference < 1e-10).all(), checks
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+def test_save_table_and_figure_write_both_formats_atomically(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMF_FIGURES", str(tmp_path))
+    csv, md = save_table(pd.DataFrame({"a": [1.234567]}), "table9_demo", "cpu")
+    assert csv.read_text().splitlines() == ["a", "1.23"]
+    assert "1.23" in md.read_text()
+    fig = plots.confusion_matrix([[3, 1], [0, 4]], ["x", "y"])
+    png, pdf = save_figure(fig, "fig9_demo", "cpu")
+    assert png.read_bytes().startswith(b"\x89PNG") and pdf.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in (tmp_path / "cpu").iterdir()) == [
+        "fig9_demo.pdf", "fig9_demo.png", "table9_demo.csv", "table9_demo.md"]
+    assert display_path(png) == "$LMF_FIGURES/cpu/fig9_demo.png"
+    with pytest.raises(ConfigError):
+        save_table(pd.DataFrame(), "../escape", "cpu")
+
+
+def test_display_path_is_relative_to_the_repository(monkeypatch):
+    monkeypatch.delenv("LMF_FIGURES", raising=False)
+    from lmf.paths import figures_dir
+    assert display_path(figures_dir("cpu") / "fig1_x.png") == "figures/cpu/fig1_x.png"
+
+
+# --- plots ----------------------------------------------------------------------------------
+
+def test_fig1_bars_are_the_means_with_deviation_error_bars():
+    data = pd.DataFrame({"dataset": "d", "source": "this run", "loss": ["cce", "lmf"],
+                         "mean": [70.0, 75.0], "mad": [1.0, 2.0]})
+    fig = plots.fig1_macro_f1(data)
+    ax = fig.axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [70.0, 75.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["CCE", "LMF"]
+
+
+def test_fig2_stacks_parts_to_the_class_totals():
+    counts = tables.published_split_counts(["ham10000"])
+    fig = plots.fig2_class_counts(counts)
+    ax = fig.axes[0]
+    tops = {}
+    for bar in ax.patches:
+        x = round(bar.get_x() + bar.get_width() / 2)
+        tops[x] = max(tops.get(x, 0), bar.get_y() + bar.get_height())
+    assert sorted(tops.values()) == sorted(paper.class_totals("ham10000").values())
+
+
+def test_restrict_profile_narrows_what_build_grid_sees():
+    from lmf.sweep import build_grid
+
+    narrowed = tables.restrict_profile("cpu", models=["resnet50"], losses=["cce", "lmf"],
+                                       hparam_grid=(0.5, 1.0), hparam_epochs=None)
+    grid = build_grid("paper", narrowed)
+    assert sorted((c.model, c.loss) for c in grid) == [("timm:resnet10t", "cce"),
+                                                       ("timm:resnet10t", "lmf")]
+    assert narrowed.hparam_epochs == get_profile("cpu").hparam_epochs  # None keeps the value
+    assert len(build_grid("hparams", narrowed)) == 4  # (.5,.5) (1,.5) (.5,1) (1,1)
+    with pytest.raises(ConfigError, match="valid choices: densenet121"):
+        tables.restrict_profile("cpu", models=["vgg16"])
