@@ -63,6 +63,13 @@ class RunConfig:
     ``amp`` (bf16 autocast) and ``channels_last`` take effect on CUDA only. ``dataset_params`` go
     to ``lmf.data.prepare`` (e.g. ``{"imbalance": 15}`` for digits_lt, ``{"seed": 1}`` for the
     split seed), ``loss_params`` to ``lmf.losses.build_loss``.
+
+    ``threads`` is the number of intra-op threads (``torch.set_num_threads``) a run trains with on
+    the CPU. PyTorch splits its CPU reductions (BatchNorm statistics, weight gradients, sums) into
+    one chunk per thread, so the float result depends on the thread count: it is part of the
+    run's identity, not of the machine, and a run gives the same numbers alone, in a worker
+    process, on a SLURM node or resumed. The default 1 is the count every machine has; parallel
+    speed comes from training several runs at once (``lmf sweep --jobs N``).
     """
 
     dataset: str
@@ -91,6 +98,7 @@ class RunConfig:
     channels_last: bool = True
     compile: bool = False
     workers: int = 0
+    threads: int = 1
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -479,17 +487,21 @@ def _seed_everything(seed: int) -> None:
 
 @contextlib.contextmanager
 def _deterministic(config: RunConfig):
-    """Deterministic kernels on the CPU for the duration of a run (restored afterwards)."""
+    """Deterministic kernels and ``config.threads`` intra-op threads on the CPU for the duration
+    of a run (both restored afterwards)."""
     if resolve_device(config.device).type != "cpu":
         yield
         return
     previous = torch.are_deterministic_algorithms_enabled()
     previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    previous_threads = torch.get_num_threads()
     torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_num_threads(config.threads)
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(previous, warn_only=previous_warn)
+        torch.set_num_threads(previous_threads)
 
 
 def _result(path: Path) -> RunResult:
@@ -504,13 +516,13 @@ def _validate(config: RunConfig) -> None:
     def set_(name, value):
         object.__setattr__(config, name, value)
 
-    for name in ("epochs", "batch_size", "lr_step", "image_size", "seed", "workers"):
+    for name in ("epochs", "batch_size", "lr_step", "image_size", "seed", "workers", "threads"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
             raise ConfigError(f"{name} must be an integer, got {value!r}")
         set_(name, int(value))
     for name, low in (("epochs", 1), ("batch_size", 2), ("lr_step", 1), ("image_size", 8),
-                      ("seed", 0), ("workers", 0)):
+                      ("seed", 0), ("workers", 0), ("threads", 1)):
         if getattr(config, name) < low:
             raise ConfigError(f"{name} must be >= {low}, got {getattr(config, name)}")
     for name in ("lr", "weight_decay", "lr_gamma"):

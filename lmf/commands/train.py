@@ -15,7 +15,7 @@ from lmf.profiles import PROFILES, get_profile
 LOSS_FLAGS = ("alpha", "beta", "gamma", "s", "max_m", "drw_epoch", "lam", "delta")
 #: RunConfig fields offered as flags, with their types.
 RUN_FLAGS = {"epochs": int, "seed": int, "batch_size": int, "image_size": int, "lr": float,
-             "device": str, "sampler": str, "split": str}
+             "device": str, "sampler": str, "split": str, "threads": int}
 
 
 def register(subparsers) -> None:

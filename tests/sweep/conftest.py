@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from lmf.sweep import build_grid
-
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _tiny_grid(n: int = 2, **overrides) -> list:

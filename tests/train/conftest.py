@@ -4,15 +4,12 @@ that train in about half a second per epoch."""
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-from lmf.data import prepare  # noqa: E402 - after the thread setting
-from lmf.train import RunConfig, fit  # noqa: E402
+from lmf.data import prepare
+from lmf.train import RunConfig, fit
 
 TINY = {"model": "timm:test_resnet", "epochs": 2, "image_size": 16, "device": "cpu", "lr": 1e-2}
 

@@ -76,6 +76,34 @@ def test_same_config_and_seed_give_identical_results(finished_run, tmp_path):
     pd.testing.assert_frame_equal(first.history[columns], second.history[columns])
 
 
+def test_results_do_not_depend_on_the_callers_thread_count(finished_run, tmp_path):
+    """CPU reductions are chunked per thread, so fit trains with ``config.threads`` whatever the
+    caller set, and gives the caller its own count back."""
+    config, _, first = finished_run
+    callers = torch.get_num_threads()
+    torch.set_num_threads(config.threads + 2)
+    try:
+        second = fit(config, tmp_path, quiet=True)
+        assert torch.get_num_threads() == config.threads + 2
+    finally:
+        torch.set_num_threads(callers)
+    a, b = runs.load_predictions(first.run_dir), runs.load_predictions(second.run_dir)
+    assert np.array_equal(a["logits"], b["logits"])
+
+
+def test_training_uses_the_configured_threads(tiny_config, tmp_path, monkeypatch):
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return build_model(*args, **kwargs)
+
+    build_model = lmf.train.build_model
+    monkeypatch.setattr(lmf.train, "build_model", recording)
+    fit(tiny_config(epochs=1, threads=3), tmp_path, quiet=True)
+    assert seen == [3]
+
+
 def test_another_seed_gives_other_results(finished_run, tiny_config, tmp_path):
     config, _, first = finished_run
     other = fit(tiny_config(epochs=1, seed=config.seed + 1), tmp_path, quiet=True)
@@ -205,6 +233,7 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
      ({"device": "tpu"}, "cuda"),
      ({"epochs": 0}, ">= 1"),
      ({"batch_size": 1}, ">= 2"),
+     ({"threads": 0}, ">= 1"),
      ({"lr": -1.0}, "positive"),
      ({"lr": float("inf")}, "positive"),
      ({"weight_decay": float("nan")}, ">= 0"),

@@ -30,7 +30,6 @@ CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import torch
-    torch.set_num_threads({threads})
     import lmf.train
     from lmf.train import RunConfig, fit
     config = RunConfig.from_dict({config!r})
@@ -59,7 +58,7 @@ CHILD = textwrap.dedent("""
 
 def _start_child(config, results: Path, stop_at: int = -1) -> tuple[subprocess.Popen, Path]:
     marker = results.parent / "stopped"
-    code = CHILD.format(threads=torch.get_num_threads(), config=runs.config_dict(config),
+    code = CHILD.format(config=runs.config_dict(config),
                         marker=str(marker), stop_at=stop_at, results=str(results))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen([sys.executable, "-c", code], env=env)

@@ -23,7 +23,7 @@ CHANGED = {
     "weight_decay": 0.0, "lr_step": 3, "lr_gamma": 0.5, "image_size": 24, "seed": 1,
     "pretrained": True, "weights": "/w.pt", "augment": True, "normalize": True,
     "sampler": "sqrt", "resize_schedule": ((0, 8),), "device": "auto", "amp": False,
-    "channels_last": False, "compile": True, "workers": 1,
+    "channels_last": False, "compile": True, "workers": 1, "threads": 2,
 }
 
 
