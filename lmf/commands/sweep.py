@@ -53,7 +53,9 @@ def register(subparsers) -> None:
     parser.add_argument("--results", default=None, help="run store (default results/)")
     parser.add_argument("--seeds", type=int, default=1, help="repeat the grid over N seeds")
     parser.add_argument("--launcher", default="local", choices=tuple(LAUNCHERS))
-    parser.add_argument("--jobs", type=int, default=1, help="parallel runs (default 1)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="parallel runs (default: one per CPU core without a GPU, one per GPU; "
+                             "on SLURM as many as the scheduler allows)")
     parser.add_argument("--runs-per-gpu", type=int, default=None, help="local: runs sharing a GPU")
     slurm = parser.add_argument_group("slurm launcher")
     slurm.add_argument("--partition")

@@ -32,7 +32,9 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
             a list of ``lmf.train.RunConfig``.
         launcher: ``local``, ``submitit-local``, ``slurm`` or ``dry`` (see ``lmf.sweep.launchers``).
         results: run store (default ``lmf.paths.results_dir()``).
-        jobs: parallel runs (local worker processes; array parallelism for submitit).
+        jobs: parallel runs (local worker processes; array parallelism for submitit); ``None``
+            fills the machine (see ``lmf.sweep.launchers.local_workers``) or, on SLURM, leaves
+            it to the scheduler.
         launcher_options: e.g. ``runs_per_gpu`` (local); ``partition``, ``time``, ``gpus``,
             ``cpus``, ``mem``, ``array_parallelism``, ``slurm_config`` (slurm).
 

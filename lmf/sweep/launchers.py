@@ -4,9 +4,9 @@ Every launcher is ``launch(tasks, results, *, jobs, quiet, **options) -> list[ou
 task is a config as plain data and an outcome is :func:`lmf.sweep.worker.run_one`'s dict.
 
 ==============  ==================================================================================
-local           in this process when ``jobs == 1``; else ``jobs`` worker processes. With several
-                GPUs visible, one worker per GPU times ``runs_per_gpu`` (each pinned through
-                ``CUDA_VISIBLE_DEVICES``)
+local           in this process when ``jobs == 1``; else ``jobs`` worker processes (``None``:
+                one per usable CPU core without a GPU). With several GPUs visible, one worker
+                per GPU times ``runs_per_gpu`` (each pinned through ``CUDA_VISIBLE_DEVICES``)
 submitit-local  submitit's local executor (``cluster="local"``), one job per run
 slurm           submitit job arrays on SLURM (``cluster="slurm"``; ``map_array``), options or a
                 YAML file: partition, time (minutes), gpus, cpus, mem (GB), array_parallelism
@@ -38,7 +38,7 @@ SLURM_OPTIONS = {
 def launch_local(tasks, results, *, jobs=1, quiet=True, runs_per_gpu=1, **options):
     _no_options("local", options)
     gpus = _gpu_count()
-    workers = gpus * max(1, runs_per_gpu) if gpus > 1 else max(1, jobs)
+    workers = local_workers(tasks, jobs, gpus, runs_per_gpu)
     if workers == 1 or len(tasks) == 1:
         return [_report(run_one(task, str(results)), quiet) for task in tasks]
     context = multiprocessing.get_context("spawn")
@@ -53,6 +53,23 @@ def launch_local(tasks, results, *, jobs=1, quiet=True, runs_per_gpu=1, **option
         return [_report(future.result(), quiet) for future in futures]
 
 
+def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
+    """How many runs the local launcher trains at once.
+
+    With several GPUs: one worker per GPU times ``runs_per_gpu``. Otherwise ``jobs``; ``None``
+    means "fill the machine": one worker with one GPU, and without a GPU as many as the usable CPU
+    cores hold runs of ``threads`` threads each (``lmf.train.RunConfig.threads``).
+    """
+    if gpus > 1:
+        return gpus * max(1, runs_per_gpu)
+    if jobs is not None:
+        return max(1, jobs)
+    if gpus:
+        return 1
+    threads = max((task["threads"] for task in tasks), default=1)
+    return max(1, _usable_cores() // threads)
+
+
 def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slurm_config=None,
                     folder=None, **options):
     """Submit one job per run as a submitit job array and wait for all of them."""
@@ -60,7 +77,9 @@ def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slur
 
     folder = Path(folder) if folder else Path(results) / "submitit"
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
-    parameters = {"timeout_min": 24 * 60, "slurm_array_parallelism": max(1, jobs)}
+    parameters = {"timeout_min": 24 * 60}
+    if jobs is not None:  # None: as many at once as the scheduler allows
+        parameters["slurm_array_parallelism"] = max(1, jobs)
     if cluster == "slurm":
         parameters.update(slurm_parameters(slurm_config, **options))
     elif options:
@@ -151,6 +170,13 @@ def _gpu_count() -> int:
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def _usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a SLURM or container limit)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _no_options(launcher: str, options: dict) -> None:

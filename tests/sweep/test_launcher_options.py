@@ -1,11 +1,13 @@
-"""SLURM options from a YAML file and the command line map onto submitit's parameters."""
+"""Launcher options: SLURM options from a YAML file and the command line map onto submitit's
+parameters; the local launcher's worker count."""
 
 from __future__ import annotations
 
 import pytest
 
+import lmf.sweep.launchers
 from lmf.errors import ConfigError
-from lmf.sweep.launchers import get_launcher, slurm_parameters
+from lmf.sweep.launchers import get_launcher, local_workers, slurm_parameters
 
 
 def test_yaml_options_and_command_line_overrides(tmp_path):
@@ -22,3 +24,14 @@ def test_unknown_options_and_launchers_are_named(tmp_path):
         slurm_parameters(tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="valid choices: dry, local, slurm, submitit-local"):
         get_launcher("pbs")
+
+
+def test_local_worker_count(monkeypatch):
+    monkeypatch.setattr(lmf.sweep.launchers, "_usable_cores", lambda: 8)
+    one_thread, two_threads = [{"threads": 1}] * 3, [{"threads": 1}, {"threads": 2}]
+    assert local_workers(one_thread, jobs=3, gpus=0) == 3  # given: taken as it is
+    assert local_workers(one_thread, jobs=0, gpus=0) == 1
+    assert local_workers(one_thread, jobs=None, gpus=0) == 8  # fill the CPU cores
+    assert local_workers(two_threads, jobs=None, gpus=0) == 4  # cores // threads per run
+    assert local_workers(one_thread, jobs=None, gpus=1) == 1  # one GPU: one run at a time
+    assert local_workers(one_thread, jobs=3, gpus=4, runs_per_gpu=2) == 8  # one per GPU slot
