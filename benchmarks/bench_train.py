@@ -15,6 +15,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from lmf.profiles import get_profile
 from lmf.data import prepare, to_tensor
 from lmf.losses import build_loss
 from lmf.models import build_model
@@ -22,7 +23,7 @@ from lmf.train import RunConfig, fit
 
 EPOCHS, REPEATS = 6, 3
 #: fit trains with ``threads`` intra-op threads; the bare loop with this process's count: the same
-CONFIG = RunConfig.from_profile("cpu", "digits_lt", "resnet50", "cce", epochs=EPOCHS,
+CONFIG = get_profile("cpu").config("digits_lt", "resnet50", "cce", epochs=EPOCHS,
                                 threads=torch.get_num_threads())
 
 

@@ -22,6 +22,10 @@ class RunError(LmfError):
     """A training run could not finish (for example a non-finite loss)."""
 
 
+class StorageError(LmfError):
+    """A folder cannot take what must be written (full disk, read-only, no permission)."""
+
+
 def unknown_choice(kind: str, name: object, valid) -> ConfigError:
     """A ConfigError for an unknown ``name`` of ``kind``, listing the valid choices."""
     choices = ", ".join(sorted(str(v) for v in valid))

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lmf.config import RunConfig
 from lmf.errors import unknown_choice
-from lmf.paper import PAPER_LOSSES
+from lmf.paper import PAPER_DATASETS, PAPER_LOSSES, lmf_weights
 
 #: Fig 4's grid of α/β values: eleven values in [0.5, 2.0] consistent with the paper's text
 #: ("0.5, 0.7, …") and with every value of Table 6 (the paper does not publish the grid).
@@ -43,6 +44,12 @@ class Profile:
         lmf_weights: ``"table6"`` to take LMF's (α, β) from Table 6, else a fixed pair.
         hparam_dataset, hparam_model, hparam_epochs, hparam_grid: Fig 4's study.
         cam_classes: dataset id -> the class whose test image Fig 3 shows.
+        cam_foreground: score Fig 3's maps against the image's bright pixels where no box or
+            mask exists (the digits' strokes; meaningless for photographs).
+        counterparts: dataset id -> the paper dataset whose published numbers are laid beside
+            it, for datasets the paper did not use (for orientation only).
+        cell_timeout: seconds one notebook cell may run under ``lmf reproduce`` (``None``: no
+            limit; the paper profile trains for days inside one cell).
         seeds: seeds of the paper grid (the paper reports one run, seed 23).
     """
 
@@ -57,7 +64,46 @@ class Profile:
     hparam_epochs: int = 60
     hparam_grid: tuple[float, ...] = PAPER_HPARAM_GRID
     cam_classes: dict[str, str] = field(default_factory=lambda: dict(PAPER_CAM_CLASSES))
+    cam_foreground: bool = False
+    counterparts: dict[str, str] = field(default_factory=dict)
+    cell_timeout: float | None = None
     seeds: tuple[int, ...] = (23,)
+
+    def config(self, dataset_id: str, model_id: str, loss: str, **overrides) -> RunConfig:
+        """The run of ``dataset_id`` × ``model_id`` × ``loss`` in this profile.
+
+        Ids are the paper's (table columns), mapped through ``datasets`` and ``models``; ``run``
+        replaces recipe defaults. LMF's (α, β) come from Table 6 when ``lmf_weights ==
+        "table6"``, else from the profile's fixed pair. ``overrides`` replace any field;
+        ``loss_params`` given there update the profile's. The ids are recorded as the run's
+        ``labels`` (with the profile's name), for readers of the run store.
+        """
+        if dataset_id not in self.datasets:
+            raise unknown_choice(f"dataset of profile {self.name!r}", dataset_id, self.datasets)
+        if model_id not in self.models:
+            raise unknown_choice(f"model of profile {self.name!r}", model_id, self.models)
+        loss_params: dict = {}
+        if loss == "lmf":
+            pair = (lmf_weights(dataset_id, model_id) if self.lmf_weights == "table6"
+                    else self.lmf_weights)
+            loss_params = {"alpha": float(pair[0]), "beta": float(pair[1])}
+        loss_params.update(overrides.pop("loss_params", None) or {})
+        values = {
+            **self.run,
+            "dataset": self.datasets[dataset_id],
+            "model": self.models[model_id],
+            "loss": loss,
+            "loss_params": loss_params,
+            "labels": {"dataset_id": dataset_id, "model_id": model_id, "profile": self.name},
+            **overrides,
+        }
+        return RunConfig.from_dict(values)
+
+    def paper_dataset(self, dataset_id: str) -> str | None:
+        """The paper dataset whose published numbers sit beside ``dataset_id``'s."""
+        if dataset_id in PAPER_DATASETS:
+            return dataset_id
+        return self.counterparts.get(dataset_id)
 
 
 CPU_MODELS = {
@@ -78,6 +124,9 @@ PROFILES: dict[str, Profile] = {
         hparam_epochs=8,
         hparam_grid=(0.5, 1.0, 2.0),
         cam_classes={"digits_lt": "0"},
+        cam_foreground=True,
+        counterparts={"digits_lt": "ham10000"},
+        cell_timeout=1200,
     ),
     "medmnist": Profile(
         name="medmnist",
@@ -89,6 +138,8 @@ PROFILES: dict[str, Profile] = {
         hparam_model="efficientnetv2_s",
         hparam_epochs=20,
         cam_classes={"dermamnist": "akiec"},
+        counterparts={"dermamnist": "ham10000"},
+        cell_timeout=6 * 3600,
     ),
     "paper": Profile(
         name="paper",

@@ -27,10 +27,6 @@ from lmf.outputs import display_path
 from lmf.paths import figures_dir, notebooks_dir, repo_root, results_dir
 from lmf.profiles import get_profile
 
-#: Longest time one cell may run, per profile (seconds); profiles not listed run without limit
-#: (the paper profile trains for days inside ``ensure``).
-CELL_TIMEOUT = {"cpu": 1200, "medmnist": 6 * 3600}
-
 
 @dataclass(frozen=True)
 class NotebookRun:
@@ -151,12 +147,12 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         in_place: execute the notebooks themselves with their own parameters (nothing injected;
             the results folder reaches them through ``LMF_RESULTS``). This refreshes the outputs
             committed with the ``cpu`` profile.
-        timeout: seconds one cell may run (default ``CELL_TIMEOUT`` of the profile).
+        timeout: seconds one cell may run (default the profile's ``cell_timeout``).
         parameters: further parameters (``{"EPOCHS": 2}``), injected into the notebooks that
             declare them.
         echo: where progress lines go.
     """
-    get_profile(profile)
+    settings = get_profile(profile)
     if in_place and (profile != "cpu" or launcher):
         raise ConfigError("in-place runs refresh the committed cpu outputs: use the cpu profile "
                           "and the notebooks' own launcher")
@@ -170,7 +166,7 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
     if launcher and not in_place:
         injected["LAUNCHER"] = launcher
     injected.update(parameters or {})
-    timeout = timeout if timeout is not None else CELL_TIMEOUT.get(profile)
+    timeout = timeout if timeout is not None else settings.cell_timeout
     done = []
     with _environment(LMF_RESULTS=str(store)):
         for notebook in selected:

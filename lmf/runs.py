@@ -1,77 +1,127 @@
-"""The run store: one directory per training run, named by a hash of its full configuration.
+"""The run store: one directory per training run, named by a hash of the run's identity.
 
-Layout of ``<results>/<dataset>-<model>-<loss>-<hash12>/`` (after DomainBed's sweep store,
+The store knows nothing of training: it names directories from plain mappings, writes and reads
+files atomically, marks runs done, locks them, and lists finished runs as a table. Layout of
+``<results>/<dataset>-<model>-<loss>-<hash12>/`` (after DomainBed's sweep store,
 facebookresearch/DomainBed ``domainbed/scripts/sweep.py``):
 
-==================  ==========================================================================
-``config.json``     the ``RunConfig`` (sorted keys; its hash names the directory)
-``history.csv``     one row per finished epoch: losses, validation metrics, lr, seconds
-``last.pt``         checkpoint after the last finished epoch (model, optimiser, scheduler, RNG
-                    states, best-so-far, history): what a resumed run starts from
-``best.pt``         model weights of the epoch with the best validation macro-F1
-``metrics.json``    ``best_epoch``, ``class_names`` and the ``val`` and ``test`` blocks of
-                    ``lmf.metrics.classification_metrics`` for the best epoch
-``predictions.npz`` test ``logits``, ``labels`` and sample ``ids`` of the best epoch
-``done``            written last: the run is complete
-==================  ==========================================================================
+===================  =========================================================================
+``identity.json``    what the numbers depend on (``RunConfig.identity()``); its hash names the
+                     directory
+``config.json``      the whole ``RunConfig``, execution fields and ``labels`` included
+``run.json``         how it ran: resolved device, host, torch version, start, wall time
+``history.csv``      one row per finished epoch: losses, validation metrics, lr, seconds
+``last.pt``          resume state after the last finished epoch (model, optimiser, scheduler,
+                     RNG states, best-so-far, history); deleted once the run is done
+``best.pt``          model weights of the epoch with the best validation macro-F1
+``metrics.json``     ``best_epoch``, ``class_names``, ``class_counts`` (images per class in
+                     each part), ``skipped_images`` and the ``val`` and ``test`` blocks of
+                     ``lmf.metrics.classification_metrics`` (per-class values keyed by class)
+``predictions.npz``  test ``logits``, ``labels`` and sample ``ids`` of the best epoch
+``done``             written last: the run is complete
+===================  =========================================================================
 
-Every file is written to a temporary name and renamed (``os.replace`` is atomic), so a killed run
-never leaves a file that looks complete, and a directory without ``done`` is unfinished.
+Every file is written through :mod:`lmf.atomic` (temporary name, fsync, rename), so a killed run
+never leaves a file that looks complete. A directory whose ``done`` marker is not backed by
+every file of a finished run is *damaged*: it is reported, never read, and trained again.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
-import os
 import re
+import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from lmf.errors import DataError
+from lmf.atomic import storage_error, write_atomically, write_bytes
+from lmf.errors import DataError, unknown_choice
 from lmf.paths import results_dir
 
-CONFIG, HISTORY, METRICS, PREDICTIONS = "config.json", "history.csv", "metrics.json", "predictions.npz"
+IDENTITY, CONFIG, RUN_INFO = "identity.json", "config.json", "run.json"
+HISTORY, METRICS, PREDICTIONS = "history.csv", "metrics.json", "predictions.npz"
 LAST, BEST, DONE = "last.pt", "best.pt", "done"
 CHECKPOINTS = {"last": LAST, "best": BEST}
+#: The files a finished run must have beside its ``done`` marker.
+FINISHED_FILES = (IDENTITY, CONFIG, HISTORY, METRICS, PREDICTIONS, BEST)
+LOGS = "logs"
 
 
-def config_dict(config) -> dict:
-    """The configuration as JSON-ready plain data (a dataclass or a dict)."""
-    data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
-    return _plain(data)
+# ------------------------------------------------------------------------------------ names
 
 
-def run_id(config) -> str:
-    """``<dataset>-<model>-<loss>-<first 12 hex digits of sha256(config json, sorted keys)>``.
+def run_id(identity: Mapping) -> str:
+    """``<dataset>-<model>-<loss>-<first 12 hex digits of sha256(identity json, sorted keys)>``.
 
     Numbers are canonical before hashing (1 and 1.0 hash alike; NumPy scalars as Python ones).
     """
-    data = config_dict(config)
-    canonical = json.dumps(_plain(data, integral_as_int=True), sort_keys=True)
+    canonical = json.dumps(plain(identity, integral_as_int=True), sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
-    readable = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", str(data[k])) for k in ("dataset", "model", "loss"))
+    readable = "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", str(identity[k]))
+                        for k in ("dataset", "model", "loss"))
     return f"{readable}-{digest}"
 
 
-def run_dir(config, results: str | Path | None = None) -> Path:
-    """The directory of ``config``'s run under ``results`` (default ``lmf.paths.results_dir()``)."""
-    return _root(results) / run_id(config)
+def run_dir(identity: Mapping, results: str | Path | None = None) -> Path:
+    """The directory of the run with ``identity`` under ``results`` (default
+    ``lmf.paths.results_dir()``)."""
+    return root(results) / run_id(identity)
+
+
+def root(results: str | Path | None) -> Path:
+    """The run store's folder: ``results`` or ``lmf.paths.results_dir()``."""
+    return Path(results).expanduser().resolve() if results is not None else results_dir()
+
+
+# ---------------------------------------------------------------------------------- states
 
 
 def is_done(path: str | Path) -> bool:
-    """True when the run in ``path`` finished (its ``done`` marker exists)."""
-    return (Path(path) / DONE).is_file()
+    """True when the run in ``path`` finished: its ``done`` marker and every file it vouches for
+    exist."""
+    path = Path(path)
+    return (path / DONE).is_file() and not missing_files(path)
+
+
+def missing_files(path: str | Path) -> list[str]:
+    """The files of a finished run that ``path`` lacks."""
+    return [name for name in FINISHED_FILES if not (Path(path) / name).is_file()]
+
+
+def is_damaged(path: str | Path) -> bool:
+    """True when ``path`` has a ``done`` marker that its files do not back."""
+    path = Path(path)
+    return (path / DONE).is_file() and bool(missing_files(path))
+
+
+def discard_done_marker(path: str | Path) -> list[str]:
+    """Remove the ``done`` marker of a damaged run (so it is trained again); return what was
+    missing."""
+    missing = missing_files(path)
+    (Path(path) / DONE).unlink(missing_ok=True)
+    return missing
+
+
+def is_legacy(path: str | Path) -> bool:
+    """True for a finished run written before run directories recorded their identity: its
+    name hashes another recipe of fields, so it is never matched and would be trained again."""
+    path = Path(path)
+    return (path / DONE).is_file() and (path / CONFIG).is_file() and not (path / IDENTITY).is_file()
+
+
+# ----------------------------------------------------------------------------------- reading
 
 
 def load_metrics(path: str | Path) -> dict:
     """``metrics.json`` of a finished run."""
-    return json.loads(_finished(path, METRICS).read_text())
+    return _read_json(_finished(path, METRICS))
 
 
 def load_history(path: str | Path) -> pd.DataFrame:
@@ -80,14 +130,12 @@ def load_history(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(file) if file.is_file() else pd.DataFrame()
 
 
-def load_config(path: str | Path):
-    """The ``lmf.train.RunConfig`` stored in ``config.json``."""
-    from lmf.train import RunConfig  # the store is below the engine; import on use
-
+def load_config(path: str | Path) -> dict:
+    """``config.json`` as plain data (``lmf.config.RunConfig.from_dict`` makes it a config)."""
     file = Path(path) / CONFIG
     if not file.is_file():
         raise DataError(f"{path} is not a run directory (no {CONFIG})")
-    return RunConfig.from_dict(json.loads(file.read_text()))
+    return _read_json(file)
 
 
 def load_predictions(path: str | Path) -> dict:
@@ -97,46 +145,74 @@ def load_predictions(path: str | Path) -> dict:
 
 
 def load_checkpoint(path: str | Path, which: str = "best") -> dict:
-    """A checkpoint dict (``last.pt`` or ``best.pt``) loaded on the CPU."""
-    from lmf.errors import unknown_choice
+    """A checkpoint dict (``last.pt`` or ``best.pt``) loaded on the CPU.
+
+    Raises DataError when the file is missing, and :class:`UnreadableCheckpoint` when it is
+    truncated, empty or not a checkpoint (a disk that filled up, a copy that was cut short).
+    """
+    import torch
 
     if which not in CHECKPOINTS:
         raise unknown_choice("checkpoint", which, CHECKPOINTS)
     file = Path(path) / CHECKPOINTS[which]
     if not file.is_file():
         raise DataError(f"{file} does not exist; train the run first (lmf train)")
-    return torch.load(file, map_location="cpu", weights_only=False)
+    try:
+        return torch.load(file, map_location="cpu", weights_only=False)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for a damaged file
+        raise UnreadableCheckpoint(f"checkpoint {file} cannot be read ({type(error).__name__}: "
+                                   f"{error})") from error
 
 
-def load_model(path: str | Path, which: str = "best") -> torch.nn.Module:
-    """The trained model of a run (``best`` or ``last`` epoch) on the CPU, in eval mode."""
-    from lmf.models import build_model
-
-    config = load_config(path)
-    checkpoint = load_checkpoint(path, which)
-    model = build_model(config.model, len(checkpoint["class_names"]), pretrained=False)
-    model.load_state_dict(checkpoint["model"])
-    return model.eval()
+class UnreadableCheckpoint(DataError):
+    """A checkpoint file exists but cannot be loaded."""
 
 
 def load_runs(results: str | Path | None = None) -> pd.DataFrame:
     """One row per finished run under ``results``.
 
     Columns: ``run_id``, ``run_dir``, every config field (``loss_params`` expanded into one column
-    per parameter, e.g. ``alpha``, ``beta``; other non-scalar values as JSON text), ``best_epoch``
-    and every scalar metric as ``val_<name>`` and ``test_<name>``.
+    per parameter, e.g. ``alpha``, ``beta``; ``labels`` into ``dataset_id``, ``model_id``,
+    ``profile``; other non-scalar values as JSON text), ``best_epoch``, every scalar metric as
+    ``val_<name>`` and ``test_<name>``, and two mappings per run: ``test_per_class_f1`` (class ->
+    F1) and ``class_counts`` (part -> class -> images the run saw).
+
+    Damaged runs (a ``done`` marker without the files) and runs of an earlier layout are left
+    out with a warning that says what happens to them.
     """
-    root = _root(results)
-    rows = [_row(path) for path in sorted(root.iterdir()) if is_done(path)] if root.is_dir() else []
+    folder = root(results)
+    paths = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    rows, damaged, legacy = [], [], 0
+    for path in paths:
+        if is_legacy(path):
+            legacy += 1
+        elif is_damaged(path):
+            damaged.append(path.name)
+        elif is_done(path):
+            try:
+                rows.append(_row(path))
+            except (DataError, ValueError, KeyError) as error:
+                damaged.append(f"{path.name} ({error})")
+    _warn_unread(folder, damaged, legacy)
     return pd.DataFrame(rows, columns=None if rows else ["run_id", "run_dir"])
 
 
+def _warn_unread(folder: Path, damaged: list[str], legacy: int) -> None:
+    if damaged:
+        warnings.warn(f"{len(damaged)} damaged run(s) in {folder} are not read and will be "
+                      f"trained again: {', '.join(damaged[:5])}", stacklevel=3)
+    if legacy:
+        warnings.warn(f"{legacy} run(s) in {folder} were written by an earlier version of lmf "
+                      "(no identity.json) and are not read: their configurations will be trained "
+                      "again. Delete those folders to free their space.", stacklevel=3)
+
+
 def _row(path: Path) -> dict:
-    config = json.loads((path / CONFIG).read_text())
+    config = load_config(path)
     metrics = load_metrics(path)
     row: dict = {"run_id": path.name, "run_dir": str(path)}
     for key, value in config.items():
-        if key == "loss_params":
+        if key in ("loss_params", "labels"):
             row.update(value)
         else:
             row[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
@@ -145,60 +221,114 @@ def _row(path: Path) -> dict:
         for name, value in metrics[part].items():
             if isinstance(value, int | float):
                 row[f"{part}_{name}"] = value
+    row["test_per_class_f1"] = metrics["test"]["per_class_f1"]
+    row["class_counts"] = metrics["class_counts"]
     return row
 
 
+def _read_json(file: Path):
+    try:
+        return json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{file} is not valid JSON ({error})") from error
+
+
+def _finished(path: str | Path, name: str) -> Path:
+    if not is_done(path):
+        raise DataError(f"run {path} is not finished (no '{DONE}' marker backed by its files); "
+                        "train it first")
+    return Path(path) / name
+
+
+# ----------------------------------------------------------------------------------- writing
+
+
 def write_json(path: Path, data) -> None:
-    _atomic(path, json.dumps(_plain(data), indent=2, sort_keys=True).encode())
+    write_bytes(path, json.dumps(plain(data), indent=2, sort_keys=True).encode())
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _atomic(path, frame.to_csv(index=False).encode())
+    write_bytes(path, frame.to_csv(index=False).encode())
 
 
 def write_npz(path: Path, **arrays) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    _atomic(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
 
 
 def write_checkpoint(path: Path, state: dict) -> None:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    _atomic(path, buffer.getvalue())
+    import torch
+
+    write_atomically(path, lambda temporary: torch.save(state, temporary))
 
 
 def mark_done(path: Path) -> None:
-    _atomic(path / DONE, b"")
+    write_bytes(path / DONE, b"")
 
 
-def _atomic(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temporary sibling, flush it to disk, then rename it over ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def make_run_dir(path: Path) -> Path:
+    """Create the run's directory (and the store), or say clearly why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise storage_error(error, path.parent) from error
+    return path
 
 
-def _finished(path: str | Path, name: str) -> Path:
-    if not is_done(path):
-        raise DataError(f"run {path} is not finished (no '{DONE}' marker); train it first")
-    return Path(path) / name
+# ------------------------------------------------------------------------------------- locks
 
 
-def _root(results: str | Path | None) -> Path:
-    return Path(results).expanduser() if results is not None else results_dir()
+def lock_path(identity: Mapping, results) -> Path:
+    return root(results) / LOGS / f"{run_id(identity)}.lock"
 
 
-def _plain(value, integral_as_int: bool = False):
+@contextlib.contextmanager
+def locked(identity: Mapping, results) -> Iterator[None]:
+    """Hold the run's exclusive lock (``fcntl.flock`` on ``<results>/logs/<run_id>.lock``).
+
+    Two processes training one config one after the other: the second waits, then finds it
+    done. The kernel drops the lock when its process dies (SIGKILL included), so a killed run
+    leaves no stale lock.
+    """
+    path = lock_path(identity, results)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a")  # noqa: SIM115 - held for the whole block
+    except OSError as error:
+        raise storage_error(error, path.parent) from error
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_locked(identity: Mapping, results) -> bool:
+    """True while some process holds the run's lock (i.e. is training it right now)."""
+    path = lock_path(identity, results)
+    if not path.is_file():
+        return False
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+# ------------------------------------------------------------------------------ plain data
+
+
+def plain(value, integral_as_int: bool = False):
     """Plain JSON data: tuples as lists, NumPy scalars as Python ones, paths as text, and, when
     ``integral_as_int``, integral floats as ints (so 1 and 1.0 hash alike)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v, integral_as_int) for k, v in value.items()}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, integral_as_int) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v, integral_as_int) for v in value]
+        return [plain(v, integral_as_int) for v in value]
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, np.generic):

@@ -1,156 +1,57 @@
-"""Train one configuration the way the paper did, record everything, never lose work.
+"""The training engine: train one configuration the way the paper did, record it, never lose work.
 
-The recipe (Sadi et al., LMF paper, Section "Experimental setup"; authors' repository
-Adnan-Sadi/LMFLOSS, ``train.py`` and ``config.ini``) is the default of :class:`RunConfig`:
-Adam (lr 1e-4, weight_decay 5e-4 as L2 inside Adam, not AdamW), StepLR (30 epochs, ×0.1, stepped
-once per epoch), batch 32, 100 epochs, seed 23, 224 px, shuffled training batches, no
-augmentation, no mean/std normalisation, ImageNet weights. The model of the epoch with the best
-**validation macro-F1** is evaluated once on the test split.
+``fit(config)`` trains :class:`~lmf.config.RunConfig` (the paper's recipe by default; see
+``lmf.config``) and evaluates the model of the epoch with the best **validation macro-F1** once
+on the test split. On CUDA it uses bf16 autocast, channels-last memory format, ``torch.compile``
+and the cached split kept on the GPU when it fits (``lmf.batches``).
 
-Options beyond the paper: class-balanced or square-root batch sampling (Scholz et al. 2024's
-sampling strategies: a sample of class ``c`` is drawn with weight ``n_c^-1`` or ``n_c^-1/2``),
-progressive resizing (Cui et al.: ``resize_schedule=((0, 128), (10, 160), (20, 224))`` trains at
-128 px from epoch 0, 160 px from epoch 10, ...; evaluation always uses ``image_size``),
-augmentation (``lmf.data.augment``), and on CUDA bf16 autocast, channels-last memory format,
-``torch.compile`` and the cached split kept on the GPU when it fits.
-
-Reliability: after every epoch ``last.pt`` holds model, optimiser, scheduler, best-so-far and every
-random state (Python, NumPy, torch, CUDA, and the generators that draw batches and augmentations),
-so a run killed at any point continues from its last finished epoch and, on the CPU, ends with
-exactly the metrics of an uninterrupted run. A non-finite training loss stops the run with a
-:class:`~lmf.errors.RunError` naming epoch and step; the previous ``last.pt`` stays and no ``done``
-marker is written. A finished configuration is returned from the run store without training.
+Reliability: one process trains a config at a time (the store's lock); after every epoch
+``last.pt`` holds model, optimiser, scheduler, best-so-far and every random state (Python, NumPy,
+torch, CUDA, and the generators that draw batches and augmentations), so a run killed at any
+point continues from its last finished epoch and, on the CPU, ends with exactly the metrics of an
+uninterrupted run. An unreadable ``last.pt`` (a full disk, a cut copy) restarts the run from
+scratch with a warning; a ``done`` marker that its files do not back is discarded and the run
+trained again. A non-finite training loss or non-finite validation/test outputs stop the run with
+a :class:`~lmf.errors.RunError`; the previous ``last.pt`` stays and no ``done`` marker is written.
+Once a run is done its resume state ``last.pt`` is deleted (the best model stays in ``best.pt``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import datetime
+import platform
 import random
-import re
+import socket
 import time
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from lmf import runs
-from lmf.data import DATASETS, augment, prepare, to_tensor
-from lmf.errors import ConfigError, RunError, unknown_choice
-from lmf.losses import LOSSES, build_loss, loss_parameters
+from lmf.atomic import remove_stale_temporaries
+from lmf.batches import SplitBatches, epoch_order, sample_weights, size_at
+from lmf.config import RunConfig
+from lmf.data import augment
+from lmf.data.splits import PARTS
+from lmf.devices import resolve_device
+from lmf.errors import RunError
+from lmf.inputs import model_inputs, prepare_data
+from lmf.losses import build_loss
 from lmf.metrics import classification_metrics
-from lmf.models import build_model, check_arch
-from lmf.paper import lmf_weights
-from lmf.profiles import Profile, get_profile
+from lmf.models import build_model
 
-SAMPLERS = ("none", "balanced", "sqrt")
-PARTS = ("train", "val", "test")
+__all__ = ["RunConfig", "RunResult", "fit", "load_model"]
+
 #: Evaluation batches hold this many images at least (BatchNorm is frozen, so size is free).
 EVAL_BATCH = 256
-#: A split is kept on the GPU when its uint8 images take less than this share of free memory.
-GPU_SHARE = 0.25
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunConfig:
-    """Everything that defines one training run; its hash names the run directory.
-
-    Defaults are the paper's recipe. ``device="auto"`` means CUDA when available, else CPU;
-    ``amp`` (bf16 autocast) and ``channels_last`` take effect on CUDA only. ``dataset_params`` go
-    to ``lmf.data.prepare`` (e.g. ``{"imbalance": 15}`` for digits_lt, ``{"seed": 1}`` for the
-    split seed), ``loss_params`` to ``lmf.losses.build_loss``.
-
-    ``threads`` is the number of intra-op threads (``torch.set_num_threads``) a run trains with on
-    the CPU. PyTorch splits its CPU reductions (BatchNorm statistics, weight gradients, sums) into
-    one chunk per thread, so the float result depends on the thread count: it is part of the
-    run's identity, not of the machine, and a run gives the same numbers alone, in a worker
-    process, on a SLURM node or resumed. The default 1 is the count every machine has; parallel
-    speed comes from training several runs at once (``lmf sweep --jobs N``).
-    """
-
-    dataset: str
-    model: str
-    loss: str
-    data_root: str | None = None
-    dataset_params: dict = field(default_factory=dict)
-    split: str = "paper"
-    loss_params: dict = field(default_factory=dict)
-    epochs: int = 100
-    batch_size: int = 32
-    lr: float = 1e-4
-    weight_decay: float = 5e-4
-    lr_step: int = 30
-    lr_gamma: float = 0.1
-    image_size: int = 224
-    seed: int = 23
-    pretrained: bool = True
-    weights: str | None = None
-    augment: bool = False
-    normalize: bool = False
-    sampler: str = "none"
-    resize_schedule: tuple[tuple[int, int], ...] | None = None
-    device: str = "auto"
-    amp: bool = True
-    channels_last: bool = True
-    compile: bool = False
-    workers: int = 0
-    threads: int = 1
-
-    def __post_init__(self) -> None:
-        _validate(self)
-
-    @classmethod
-    def fields(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RunConfig:
-        """A config from plain data (e.g. ``config.json``); unknown keys are an error."""
-        unknown = sorted(set(data) - set(cls.fields()))
-        if unknown:
-            raise ConfigError(
-                f"unknown RunConfig field(s) {', '.join(unknown)}; valid: {', '.join(cls.fields())}"
-            )
-        return cls(**data)
-
-    @classmethod
-    def from_profile(
-        cls, profile: str | Profile, dataset_id: str, model_id: str, loss: str, **overrides
-    ) -> RunConfig:
-        """The config of ``dataset_id`` × ``model_id`` × ``loss`` in a profile.
-
-        Ids are the paper's (table columns), mapped through ``profile.datasets`` and
-        ``profile.models``; ``profile.run`` replaces recipe defaults. LMF's (α, β) come from
-        Table 6 when ``profile.lmf_weights == "table6"``, else from the profile's fixed pair.
-        ``overrides`` replace any field; ``loss_params`` given there update the profile's.
-        """
-        profile = get_profile(profile) if isinstance(profile, str) else profile
-        if dataset_id not in profile.datasets:
-            raise unknown_choice(f"dataset of profile {profile.name!r}", dataset_id, profile.datasets)
-        if model_id not in profile.models:
-            raise unknown_choice(f"model of profile {profile.name!r}", model_id, profile.models)
-        loss_params: dict = {}
-        if loss == "lmf":
-            pair = (
-                lmf_weights(dataset_id, model_id)
-                if profile.lmf_weights == "table6"
-                else profile.lmf_weights
-            )
-            loss_params = {"alpha": float(pair[0]), "beta": float(pair[1])}
-        loss_params.update(overrides.pop("loss_params", None) or {})
-        values = {
-            **profile.run,
-            "dataset": profile.datasets[dataset_id],
-            "model": profile.models[model_id],
-            "loss": loss,
-            "loss_params": loss_params,
-            **overrides,
-        }
-        return cls.from_dict(values)
+#: A final training loss this many times the first epoch's is reported as divergence.
+DIVERGENCE_FACTOR = 10.0
 
 
 @dataclass
@@ -170,12 +71,28 @@ def fit(config: RunConfig, results: str | Path | None = None, quiet: bool = Fals
         results: root of the run store (default ``lmf.paths.results_dir()``).
         quiet: no progress bars.
     """
-    path = runs.run_dir(config, results)
+    identity = config.identity()
+    path = runs.run_dir(identity, results)
     if runs.is_done(path):
         return _result(path)
-    with _deterministic(config):
-        _Trainer(config, path, quiet).run()
+    with runs.locked(identity, results):
+        if not runs.is_done(path):  # another process may have finished it while we waited
+            if runs.is_damaged(path):
+                missing = runs.discard_done_marker(path)
+                warnings.warn(f"run {path.name} was marked done but lacks {', '.join(missing)}; "
+                              "training it again", stacklevel=2)
+            with _deterministic(config):
+                _Trainer(config, identity, path, quiet).run()
     return _result(path)
+
+
+def load_model(path: str | Path, which: str = "best") -> torch.nn.Module:
+    """The trained model of a run (``best`` or ``last`` epoch) on the CPU, in eval mode."""
+    config = RunConfig.from_dict(runs.load_config(path))
+    checkpoint = runs.load_checkpoint(path, which)
+    model = build_model(config.model, len(checkpoint["class_names"]), pretrained=False)
+    model.load_state_dict(checkpoint["model"])
+    return model.eval()
 
 
 # --------------------------------------------------------------------------------------- training
@@ -184,20 +101,23 @@ def fit(config: RunConfig, results: str | Path | None = None, quiet: bool = Fals
 class _Trainer:
     """One run's state; ``run()`` goes from the last checkpoint (or scratch) to ``done``."""
 
-    def __init__(self, config: RunConfig, path: Path, quiet: bool) -> None:
-        self.config, self.path, self.quiet = config, path, quiet
+    def __init__(self, config: RunConfig, identity: dict, path: Path, quiet: bool) -> None:
+        self.config, self.identity, self.path, self.quiet = config, identity, path, quiet
+        self.started = datetime.datetime.now(datetime.timezone.utc)
         self.device = resolve_device(config.device)
         cuda = self.device.type == "cuda"
         self.autocast_enabled = config.amp and cuda
         self.memory_format = (
             torch.channels_last if config.channels_last and cuda else torch.contiguous_format
         )
-        data = prepare(
-            config.dataset, root=config.data_root, split=config.split,
-            size=config.image_size, **config.dataset_params,
-        )
+        data = prepare_data(config, progress=not quiet)
         self.class_names = [str(name) for name in data.class_names]
-        self.parts = {name: _Split(data.part(name), config, self.device) for name in PARTS}
+        self.skipped_images = len(data.skipped)
+        self.parts = {name: SplitBatches(data.part(name), config.workers, self.device)
+                      for name in PARTS}
+        self.class_counts = {part: dict(zip(self.class_names,
+                                            map(int, data.class_counts(part)), strict=True))
+                             for part in PARTS}
         counts = np.asarray(data.class_counts("train"))
 
         _seed_everything(config.seed)
@@ -214,15 +134,16 @@ class _Trainer:
         )
         self.batch_generator = torch.Generator().manual_seed(config.seed)
         self.augment_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
-        self.sample_weights = _sample_weights(self.parts["train"].labels, counts, config.sampler)
+        self.sample_weights = sample_weights(self.parts["train"].labels, counts, config.sampler)
         self.history: list[dict] = []
         self.best_score, self.best_epoch, self.start_epoch = -np.inf, -1, 0
 
     def run(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        runs.write_json(self.path / runs.CONFIG, runs.config_dict(self.config))
-        if (self.path / runs.LAST).is_file():
-            self._restore(runs.load_checkpoint(self.path, "last"))
+        runs.make_run_dir(self.path)
+        remove_stale_temporaries(self.path)
+        runs.write_json(self.path / runs.IDENTITY, self.identity)
+        runs.write_json(self.path / runs.CONFIG, self.config.to_dict())
+        self._resume()
         epochs = range(self.start_epoch, self.config.epochs)
         bar = tqdm(epochs, desc=self.path.name, unit="epoch", disable=self.quiet,
                    initial=self.start_epoch, total=self.config.epochs)
@@ -231,16 +152,31 @@ class _Trainer:
             bar.set_postfix(loss=f"{row['train_loss']:.4f}", val_f1=f"{row['val_macro_f1']:.4f}")
         self._finish()
 
+    def _resume(self) -> None:
+        """Continue from ``last.pt`` when there is one; start over when it cannot be read."""
+        if not (self.path / runs.LAST).is_file():
+            return
+        try:
+            state = runs.load_checkpoint(self.path, "last")
+        except runs.UnreadableCheckpoint as error:
+            warnings.warn(f"{error}; run {self.path.name} starts again from epoch 0 (same "
+                          "config and seed give the same result)", stacklevel=3)
+            (self.path / runs.LAST).unlink()
+            (self.path / runs.BEST).unlink(missing_ok=True)
+            return
+        self._restore(state)
+
     def _train_epoch(self, epoch: int) -> dict:
         config, start = self.config, time.perf_counter()
         if hasattr(self.criterion, "set_epoch"):
             self.criterion.set_epoch(epoch)
-        size = _size_at(config, epoch)
+        size = size_at(config, epoch)
         lr = self.optimizer.param_groups[0]["lr"]
         train = self.parts["train"]
         self.model.train()
         losses = []
-        batches = train.batches(self._epoch_order(len(train)), config.batch_size, drop_single=True)
+        order = epoch_order(len(train), self.sample_weights, self.batch_generator)
+        batches = train.batches(order, config.batch_size, drop_single=True)
         for images, labels in tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}",
                                    leave=False, disable=self.quiet):
             inputs = self._inputs(images, size)
@@ -277,7 +213,8 @@ class _Trainer:
         return row
 
     def _finish(self) -> None:
-        """Evaluate the best epoch once on val and test; write metrics, predictions, ``done``."""
+        """Evaluate the best epoch once on val and test; write metrics, predictions, the run's
+        facts and ``done``; then drop the resume state."""
         best = runs.load_checkpoint(self.path, "best")
         self.model.load_state_dict(best["model"])
         blocks = {}
@@ -292,12 +229,43 @@ class _Trainer:
                 runs.write_npz(self.path / runs.PREDICTIONS, logits=logits.numpy(),
                                labels=test.labels, ids=np.asarray(test.ids, dtype=str))
         seconds = sum(row["seconds"] for row in self.history)
+        notes = self._divergence_notes()
         runs.write_json(self.path / runs.METRICS, {
             "best_epoch": best["epoch"], "epochs": self.config.epochs,
-            "class_names": self.class_names, "train_seconds": seconds, **blocks,
+            "class_names": self.class_names, "class_counts": self.class_counts,
+            "skipped_images": self.skipped_images, "train_seconds": seconds,
+            "warnings": notes, **blocks,
         })
         runs.write_csv(self.path / runs.HISTORY, pd.DataFrame(self.history))
+        runs.write_json(self.path / runs.RUN_INFO, self._run_info(seconds))
         runs.mark_done(self.path)
+        (self.path / runs.LAST).unlink(missing_ok=True)
+
+    def _divergence_notes(self) -> list[str]:
+        """Warnings for a run that finished but whose training loss grew (a too high lr)."""
+        if len(self.history) < 2:
+            return []
+        first, last = self.history[0]["train_loss"], self.history[-1]["train_loss"]
+        if last <= DIVERGENCE_FACTOR * max(first, 1e-12):
+            return []
+        note = (f"training loss grew from {first:.4g} (epoch 0) to {last:.4g} (epoch "
+                f"{len(self.history) - 1}): the run diverged; lower the learning rate")
+        warnings.warn(f"run {self.path.name}: {note}", stacklevel=4)
+        return [note]
+
+    def _run_info(self, seconds: float) -> dict:
+        cuda = self.device.type == "cuda"
+        return {
+            "device": str(self.device),
+            "device_name": torch.cuda.get_device_name(self.device) if cuda else platform.processor(),
+            "host": socket.gethostname(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "started": self.started.isoformat(timespec="seconds"),
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "train_seconds": seconds,
+            "data_root": self.config.data_root,
+        }
 
     @torch.inference_mode()
     def _predict(self, part: str) -> tuple[torch.Tensor, float]:
@@ -310,22 +278,18 @@ class _Trainer:
             with self._autocast():
                 chunks.append(self.net(self._inputs(images, self.config.image_size)).float())
         logits = torch.cat(chunks)
+        if not torch.isfinite(logits).all():
+            raise RunError(
+                f"the model's {part} outputs are not finite in run {self.path.name} (the weights "
+                "diverged); lower the learning rate or check the loss parameters. The run is not "
+                "marked done")
         labels = torch.as_tensor(split.labels, device=logits.device)
         loss = float(self.criterion(logits, labels))
         return logits.cpu(), loss
 
     def _inputs(self, images: torch.Tensor, size: int) -> torch.Tensor:
-        inputs = to_tensor(images.to(self.device, non_blocking=True), normalize=self.config.normalize)
-        if inputs.shape[-1] != size or inputs.shape[-2] != size:
-            inputs = F.interpolate(inputs, size=(size, size), mode="bilinear",
-                                   antialias=True, align_corners=False)
-        return inputs.contiguous(memory_format=self.memory_format)
-
-    def _epoch_order(self, n: int) -> torch.Tensor:
-        if self.sample_weights is None:
-            return torch.randperm(n, generator=self.batch_generator)
-        return torch.multinomial(self.sample_weights, n, replacement=True,
-                                 generator=self.batch_generator)
+        return model_inputs(images, self.config, size=size, device=self.device,
+                            memory_format=self.memory_format)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast_enabled)
@@ -381,102 +345,7 @@ class _Trainer:
         self.augment_generator.set_state(rng["augment"])
 
 
-class _Split:
-    """One split's uint8 images and labels, served as batches of uint8 NHWC tensors.
-
-    With ``workers == 0`` the whole split is read into memory once (and onto the GPU when it
-    fits), and batches are plain tensor indexing, with no DataLoader overhead. With ``workers > 0``
-    the images stay where they are (e.g. a memory-mapped cache) and a DataLoader reads the same
-    batches in worker processes.
-    """
-
-    def __init__(self, part, config: RunConfig, device: torch.device) -> None:
-        self.labels = np.array(part.labels, dtype=np.int64)  # a writable copy
-        self.ids = list(part.ids)
-        self.workers = config.workers
-        self.device = device
-        if self.workers:
-            self.images = part.images
-            self.store = torch.device("cpu")
-        else:
-            images = torch.from_numpy(np.ascontiguousarray(part.images))
-            self.store = _store_device(images, device)
-            self.images = images.to(self.store)
-        self.label_tensor = torch.from_numpy(self.labels).to(self.store)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def batches(self, order: torch.Tensor, batch_size: int, drop_single: bool = False):
-        """(images, labels) per consecutive chunk of ``order``; a final batch of one image is
-        dropped when ``drop_single`` (BatchNorm cannot train on it)."""
-        chunks = list(order.split(batch_size))
-        if drop_single and len(chunks) > 1 and len(chunks[-1]) == 1:
-            chunks.pop()
-        if self.workers:
-            loader = torch.utils.data.DataLoader(
-                _IndexedBatches(self.images, self.labels, chunks), batch_size=None,
-                num_workers=self.workers, pin_memory=self.device.type == "cuda",
-            )
-            for images, labels in loader:
-                yield images, labels.to(self.device, non_blocking=True)
-            return
-        for chunk in chunks:
-            index = chunk.to(self.store)
-            yield self.images[index], self.label_tensor[index].to(self.device, non_blocking=True)
-
-
-class _IndexedBatches(torch.utils.data.Dataset):
-    """Batch ``i`` of a fixed list of index chunks, read in a DataLoader worker."""
-
-    def __init__(self, images, labels: np.ndarray, chunks: list[torch.Tensor]) -> None:
-        self.images, self.labels, self.chunks = images, labels, [c.numpy() for c in chunks]
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    def __getitem__(self, i: int):
-        index = self.chunks[i]
-        return torch.from_numpy(np.asarray(self.images[index])), torch.from_numpy(self.labels[index])
-
-
 # ------------------------------------------------------------------------------------- helpers
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; other names as given (checked to exist)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} requested but CUDA is not available; use device='cpu'")
-    return device
-
-
-def _store_device(images: torch.Tensor, device: torch.device) -> torch.device:
-    """The GPU when the split fits comfortably in its free memory, else the CPU."""
-    if device.type != "cuda":
-        return torch.device("cpu")
-    free, _ = torch.cuda.mem_get_info(device)
-    return device if images.numel() < GPU_SHARE * free else torch.device("cpu")
-
-
-def _sample_weights(labels: np.ndarray, counts: np.ndarray, sampler: str) -> torch.Tensor | None:
-    """Per-sample draw weights: ``None`` (shuffle), ``1/n_c`` (balanced) or ``n_c^-1/2`` (sqrt)."""
-    if sampler == "none":
-        return None
-    power = {"balanced": 1.0, "sqrt": 0.5}[sampler]
-    per_class = np.where(counts > 0, np.maximum(counts, 1).astype(np.float64) ** -power, 0.0)
-    return torch.as_tensor(per_class[labels], dtype=torch.float64)
-
-
-def _size_at(config: RunConfig, epoch: int) -> int:
-    """Training image size at ``epoch`` under the progressive-resize schedule."""
-    size = config.image_size
-    for start, stage_size in config.resize_schedule or ():
-        if epoch >= start:
-            size = stage_size
-    return size
 
 
 def _seed_everything(seed: int) -> None:
@@ -506,80 +375,3 @@ def _deterministic(config: RunConfig):
 
 def _result(path: Path) -> RunResult:
     return RunResult(path, runs.load_metrics(path), runs.load_history(path))
-
-
-# ---------------------------------------------------------------------------------- validation
-
-
-def _validate(config: RunConfig) -> None:
-    """Check every field; normalise types (tuples, floats) in place of the frozen dataclass."""
-    def set_(name, value):
-        object.__setattr__(config, name, value)
-
-    for name in ("epochs", "batch_size", "lr_step", "image_size", "seed", "workers", "threads"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise ConfigError(f"{name} must be an integer, got {value!r}")
-        set_(name, int(value))
-    for name, low in (("epochs", 1), ("batch_size", 2), ("lr_step", 1), ("image_size", 8),
-                      ("seed", 0), ("workers", 0), ("threads", 1)):
-        if getattr(config, name) < low:
-            raise ConfigError(f"{name} must be >= {low}, got {getattr(config, name)}")
-    for name in ("lr", "weight_decay", "lr_gamma"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise ConfigError(f"{name} must be a number, got {value!r}")
-        set_(name, float(value))
-    if not (config.lr > 0 and np.isfinite(config.lr)):
-        raise ConfigError(f"lr must be a positive number, got {config.lr}")
-    if not (config.weight_decay >= 0 and np.isfinite(config.weight_decay)):
-        raise ConfigError(f"weight_decay must be a finite number >= 0, got {config.weight_decay}")
-    if not 0 < config.lr_gamma <= 1:
-        raise ConfigError(f"lr_gamma must be in (0, 1], got {config.lr_gamma}")
-    for name in ("pretrained", "augment", "normalize", "amp", "channels_last", "compile"):
-        if not isinstance(getattr(config, name), bool):
-            raise ConfigError(f"{name} must be true or false, got {getattr(config, name)!r}")
-    if config.sampler not in SAMPLERS:
-        raise unknown_choice("sampler", config.sampler, SAMPLERS)
-    if not isinstance(config.split, str):
-        raise ConfigError(f"split must be a name, got {config.split!r}")
-    if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(config.device)):
-        raise ConfigError(f"device must be auto, cpu, cuda, cuda:<n> or mps, got {config.device!r}")
-    if not isinstance(config.dataset, str) or config.dataset.partition(":")[0] not in DATASETS:
-        raise unknown_choice("dataset", config.dataset, DATASETS)
-    check_arch(config.model)
-    if config.loss not in LOSSES:
-        raise unknown_choice("loss", config.loss, LOSSES)
-    for name in ("dataset_params", "loss_params"):
-        if not isinstance(getattr(config, name), dict):
-            raise ConfigError(f"{name} must be a dict, got {getattr(config, name)!r}")
-        set_(name, dict(getattr(config, name)))
-    valid = loss_parameters(config.loss)
-    unknown = sorted(set(config.loss_params) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"loss {config.loss!r} takes no parameter {', '.join(unknown)}; "
-            f"valid parameters: {', '.join(valid) or 'none'}"
-        )
-    for name in ("data_root", "weights"):
-        value = getattr(config, name)
-        if value is not None:
-            set_(name, str(value))
-    set_("resize_schedule", _schedule(config.resize_schedule))
-
-
-def _schedule(schedule) -> tuple[tuple[int, int], ...] | None:
-    if schedule is None or len(schedule) == 0:
-        return None
-    try:
-        stages = tuple((int(epoch), int(size)) for epoch, size in schedule)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(
-            f"resize_schedule must be (epoch, size) pairs like ((0, 128), (10, 224)), got {schedule!r}"
-        ) from error
-    epochs = [epoch for epoch, _ in stages]
-    if epochs != sorted(set(epochs)) or epochs[0] < 0 or min(s for _, s in stages) < 8:
-        raise ConfigError(
-            f"resize_schedule needs increasing epochs >= 0 and sizes >= 8, got {schedule!r}"
-        )
-    return stages

@@ -33,7 +33,7 @@ from lmf.profiles import Profile, get_profile
 
 def figure3(runs: pd.DataFrame, profile: Profile | str = "cpu", save: bool = True,
             boxes=None, backend: str = "gcam", ids: dict[str, list[str]] | None = None,
-            layer=None, device: str | None = None, foreground: bool = False):
+            layer=None, device: str | None = None, foreground: bool | None = None):
     """Regenerate Fig 3 and its scores table from finished runs.
 
     Args:
@@ -50,7 +50,8 @@ def figure3(runs: pd.DataFrame, profile: Profile | str = "cpu", save: bool = Tru
         layer: Grad-CAM layer name (default ``lmf.models.cam_target_layer``).
         device: torch device for the models (default: CUDA when available, else CPU).
         foreground: score images without boxes or masks against their bright pixels (the
-            digits' strokes in the cpu profile; meaningless for photographs).
+            digits' strokes in the cpu profile; meaningless for photographs); ``None``: the
+            profile's ``cam_foreground``.
 
     Returns:
         (figure, scores): the matplotlib figure and the per-loss scores table.
@@ -62,6 +63,7 @@ def figure3(runs: pd.DataFrame, profile: Profile | str = "cpu", save: bool = Tru
         raise ConfigError("ids maps dataset ids to lists of sample ids, e.g. "
                           "{'covid19': ['Lung_Opacity/Lung_Opacity-1']}")
     box_table = read_boxes(boxes) if boxes is not None else None
+    foreground = profile.cam_foreground if foreground is None else foreground
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     chosen = _one_run_per_dataset_and_loss(runs)
     losses = [loss for loss in profile.losses if loss in set(chosen["loss"])]
@@ -110,11 +112,12 @@ def _dataset_rows(dataset: str, run_dirs: dict[str, Path], profile: Profile, box
                   backend: str, sample_ids, layer, device: str,
                   foreground: bool) -> list[CamRow]:
     from lmf import runs as run_store
-    from lmf.data import prepare, to_tensor
+    from lmf.config import RunConfig
+    from lmf.inputs import model_inputs, prepare_data
+    from lmf.train import load_model
 
-    config = run_store.load_config(next(iter(run_dirs.values())))
-    data = prepare(config.dataset, root=config.data_root, split=config.split,
-                   size=config.image_size, **config.dataset_params)
+    config = RunConfig.from_dict(run_store.load_config(next(iter(run_dirs.values()))))
+    data = prepare_data(config)
     test = data.part("test")
     position = {str(sample_id): i for i, sample_id in enumerate(test.ids)}
     picks = _picks(dataset, run_dirs, profile, data.class_names, test, sample_ids)
@@ -124,10 +127,10 @@ def _dataset_rows(dataset: str, run_dirs: dict[str, Path], profile: Profile, box
                         f"{', '.join(map(str, test.ids[:3]))}")
     rows_of_images = [position[p.sample_id] for p in picks]
     pixels = np.asarray(test.images[rows_of_images])
-    inputs = to_tensor(pixels, normalize=config.normalize)
+    inputs = model_inputs(pixels, config)
     maps, predicted = {}, {}
     for loss, run_dir in run_dirs.items():
-        model = run_store.load_model(run_dir).to(device)
+        model = load_model(run_dir).to(device)
         with torch.no_grad():
             prediction = model(inputs.to(device)).argmax(1).cpu()
         maps[loss] = gradcam(model, inputs, labels=prediction, layer=layer,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from lmf.errors import ConfigError
 from lmf.profiles import PROFILES, get_profile
 
 #: Loss parameters offered as flags (``lmf.losses.build_loss`` checks which a loss takes).
@@ -39,8 +40,6 @@ def register(subparsers) -> None:
 
 def config_from_args(args):
     """The RunConfig that ``args`` describe (profile values, then the flags given)."""
-    from lmf.train import RunConfig
-
     profile = get_profile(args.profile)
     overrides = {name: getattr(args, name) for name in RUN_FLAGS if getattr(args, name) is not None}
     dataset_id = args.dataset or next(iter(profile.datasets))
@@ -54,9 +53,14 @@ def config_from_args(args):
     loss_params = {name: getattr(args, name) for name in LOSS_FLAGS
                    if getattr(args, name) is not None}
     if "drw_epoch" in loss_params:
-        loss_params["drw_epoch"] = int(loss_params["drw_epoch"])
-    return RunConfig.from_profile(profile, dataset_id, model_id, args.loss,
-                                  loss_params=loss_params, **overrides)
+        loss_params["drw_epoch"] = _whole_number("--drw-epoch", loss_params["drw_epoch"])
+    return profile.config(dataset_id, model_id, args.loss, loss_params=loss_params, **overrides)
+
+
+def _whole_number(flag: str, value: float) -> int:
+    if not float(value).is_integer():
+        raise ConfigError(f"{flag} must be a whole number of epochs, got {value:g}")
+    return int(value)
 
 
 def run(args) -> int:

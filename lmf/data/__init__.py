@@ -5,7 +5,14 @@ does all of it and caches decoded images once; ``to_tensor`` and ``augment`` tur
 into model input. Layouts and downloads: ``data/README.md``; the split rule: ``lmf.data.splits``.
 """
 
-from lmf.data.prepared import Part, PreparedData, prepare
+from lmf.data.prepared import (
+    Part,
+    PreparedData,
+    check_dataset,
+    fingerprint,
+    prepare,
+    source_options,
+)
 from lmf.data.registry import DATASETS, get_source, read_index
 from lmf.data.splits import group_split, paper_split, split_leakage
 from lmf.data.transforms import augment, to_tensor
@@ -15,11 +22,14 @@ __all__ = [
     "Part",
     "PreparedData",
     "augment",
+    "check_dataset",
+    "fingerprint",
     "get_source",
     "group_split",
     "paper_split",
     "prepare",
     "read_index",
+    "source_options",
     "split_leakage",
     "to_tensor",
 ]

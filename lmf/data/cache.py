@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,7 +25,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from lmf.data.decode import load_image
-from lmf.errors import ConfigError, DataError
+from lmf.atomic import remove_stale_temporaries, storage_error, temporary_sibling
+from lmf.errors import DataError, StorageError, unknown_choice
+from lmf.machine import decoding_threads
 
 FORMAT = 1
 ON_ERROR = ("fail", "skip")
@@ -96,6 +96,18 @@ def _decode_files(images: np.ndarray, paths: Sequence[str], size: int, workers: 
     return failed
 
 
+def _check_free_space(folder: Path, needed: int) -> None:
+    """Refuse to start a cache the disk cannot hold: a memory-mapped file written past the free
+    space kills the process with SIGBUS instead of raising an error."""
+    free = shutil.disk_usage(folder).free
+    margin = 64 * 2**20  # ids.csv, meta.json and the file system's own needs
+    if needed + margin > free:
+        raise StorageError(
+            f"cannot build the image cache in {folder}: it needs {needed / 2**30:.2f} GiB and "
+            f"{free / 2**30:.2f} GiB are free; free some space, or move the data folder to a "
+            "bigger disk (LMF_DATA), or cache at a smaller image size")
+
+
 def build_cache(directory: Path, ids: Sequence[str], size: int, *,
                 paths: Sequence[str] | None = None,
                 load_batch: Callable[[slice], np.ndarray] | None = None,
@@ -116,16 +128,21 @@ def build_cache(directory: Path, ids: Sequence[str], size: int, *,
         meta: extra facts stored in ``meta.json``.
     """
     if on_error not in ON_ERROR:
-        raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+        raise unknown_choice("on_error", on_error, ON_ERROR)
     if (existing := open_cache(directory)) is not None:
         return existing
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    temporary = directory.parent / f".{directory.name}.tmp-{uuid.uuid4().hex[:8]}"
-    temporary.mkdir()
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(directory.parent)
+        _check_free_space(directory.parent, len(ids) * size * size * 3)
+        temporary = temporary_sibling(directory)
+        temporary.mkdir()
+    except OSError as error:
+        raise storage_error(error, directory.parent) from error
     try:
         images = np.lib.format.open_memmap(temporary / "images.npy", mode="w+", dtype=np.uint8,
                                            shape=(len(ids), size, size, 3))
-        workers = workers or min(8, os.cpu_count() or 1)
+        workers = decoding_threads(workers)
         with tqdm(total=len(ids), desc=f"caching {directory.parent.name} at {size}px",
                   unit="img", disable=not progress, leave=False) as bar:
             if paths is not None:
@@ -148,6 +165,8 @@ def build_cache(directory: Path, ids: Sequence[str], size: int, *,
         except OSError:  # another process finished the same cache first
             if open_cache(directory) is None:
                 raise
+    except OSError as error:
+        raise storage_error(error, directory.parent) from error
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return open_cache(directory)

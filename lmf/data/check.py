@@ -6,7 +6,6 @@ public totals of the paper datasets (``lmf.paper.class_totals``), and opens ever
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from lmf.data.registry import get_source, read_index
+from lmf.machine import decoding_threads
 from lmf.paper import class_totals
 
 
@@ -67,7 +67,7 @@ def check(name: str, root=None, *, workers: int | None = None, progress: bool = 
             report.problems.append(f"class {class_name}: no images")
     if source.on_disk:
         paths = index["path"].tolist()
-        with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=decoding_threads(workers)) as pool:
             reasons = list(tqdm(pool.map(readable, paths), total=len(paths), unit="img",
                                 desc=f"checking {name}", disable=not progress, leave=False))
         report.unreadable = {p: r for p, r in zip(paths, reasons, strict=True) if r}

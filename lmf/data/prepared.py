@@ -19,6 +19,8 @@ otherwise (for example a group split read from a cache built for the paper split
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 from functools import cached_property
 from pathlib import Path
@@ -26,11 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lmf.atomic import write_atomically
 from lmf.data.cache import ON_ERROR, ImageCache, build_cache, cache_key
 from lmf.data.registry import get_source, read_index, resolve_root, source_params
 from lmf.data.splits import PARTS, group_split, paper_split
-from lmf.errors import ConfigError, DataError
+from lmf.errors import ConfigError, DataError, unknown_choice
 from lmf.paths import data_dir
+from lmf.validation import check_choice, check_integer
 
 SPLITS = ("paper", "group")
 
@@ -92,7 +96,7 @@ class PreparedData:
     def part(self, name: str) -> Part:
         """The ``"train"``, ``"val"`` or ``"test"`` part."""
         if name not in PARTS:
-            raise ConfigError(f"unknown part {name!r}; valid choices: {', '.join(PARTS)}")
+            raise unknown_choice("part", name, PARTS)
         rows = self.index[self.index["split"] == name]
         ids = rows["id"].tolist()
         return Part(name, self._cache, self._cache.rows(ids),
@@ -135,15 +139,75 @@ def _load_or_make_split(index: pd.DataFrame, file: Path, split: str, seed: int) 
     else:
         parts = group_split(labels, index["group"].astype(str).to_numpy(), seed=seed)
     file.parent.mkdir(parents=True, exist_ok=True)
-    temporary = file.with_name(f".{file.name}.tmp-{os.getpid()}")
-    pd.DataFrame({"id": index["id"], "split": parts}).to_csv(temporary, index=False)
-    temporary.replace(file)
+    frame = pd.DataFrame({"id": index["id"], "split": parts})
+    write_atomically(file, lambda temporary: frame.to_csv(temporary, index=False))
     return parts
 
 
 def _file_stats(paths) -> list[tuple[int, int]]:
     stats = [os.stat(p) for p in paths]
     return [(s.st_size, s.st_mtime_ns) for s in stats]
+
+
+#: Options of ``prepare`` that are not options of the source (``RunConfig.dataset_params`` may
+#: hold them too): the split seed and what to do with unreadable images.
+PREPARE_OPTIONS = ("seed", "on_error")
+
+
+def _listed(name: str, root, size: int, params: dict):
+    """The source, its completed options, its root, the index with sample ids and the list key
+    (a digest of the source name, its options and every (sample id, label))."""
+    source = get_source(name)
+    if source.params_for_size is not None:
+        params = source.params_for_size(size, dict(params))
+    params = source_params(source, params)
+    root_dir = resolve_root(source, root)
+    index = read_index(name, root, **params).copy()
+    index["id"] = _sample_ids(index, root_dir if source.on_disk else None)
+    list_key = cache_key(source.name, params, index["id"].tolist(), index["label"].tolist())
+    return source, params, index, list_key
+
+
+def source_options(name: str, size: int, params: dict) -> dict:
+    """The source options of ``params`` (``prepare``'s own left out) completed with their
+    defaults, as ``prepare`` would use them at ``size`` px."""
+    source = get_source(name)
+    options = {k: v for k, v in params.items() if k not in PREPARE_OPTIONS}
+    if source.params_for_size is not None:
+        options = source.params_for_size(size, options)
+    return source_params(source, options)
+
+
+def check_dataset(name: str, params: dict) -> None:
+    """Raise a ConfigError unless ``name`` is a known source and ``params`` are options of it
+    or of ``prepare`` (``seed``: an integer >= 0, ``on_error``: fail or skip)."""
+    source = get_source(name)
+    source_params(source, {k: v for k, v in params.items() if k not in PREPARE_OPTIONS})
+    if "seed" in params:
+        check_integer("split seed (dataset_params['seed'])", params["seed"], low=0)
+    if "on_error" in params:
+        check_choice("on_error", params["on_error"], ON_ERROR)
+
+
+@functools.lru_cache(maxsize=256)
+def _fingerprint(name: str, root: str | None, size: int, params: str) -> str:
+    return _listed(name, root, size, json.loads(params))[3]
+
+
+def fingerprint(name: str, root=None, *, size: int = 224, **params) -> str:
+    """What a dataset *is*, independent of where it lies: the digest of its source, options and
+    every (sample id relative to the root, label), i.e. the ``list key`` of its cache folder.
+
+    The same files under two roots give the same fingerprint; another file list or label gives
+    another. Computed once per process and root (indexing reads the label files, not images).
+    ``prepare``'s own options (``seed``, ``on_error``) are ignored: the split is named by the
+    run's ``split`` and seed, not by the data.
+    """
+    source = get_source(name)
+    resolved = resolve_root(source, root)
+    options = {k: v for k, v in params.items() if k not in PREPARE_OPTIONS}
+    return _fingerprint(name, str(resolved) if resolved else None, int(size),
+                        json.dumps(options, sort_keys=True, default=str))
 
 
 def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed: int = 0,
@@ -158,25 +222,20 @@ def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed
         size: side in pixels of the square images (the paper: 224).
         seed: seed of the split.
         on_error: ``"fail"`` on an unreadable image, or ``"skip"`` it (it is then left out).
+            The choice is recorded with the cache: images skipped when it was built stay left
+            out of every later call (``skipped`` lists them), so ``lmf data prepare --on-error
+            skip`` once is enough for training.
         workers: decoding threads; progress: show a progress bar while caching.
         **params: source options passed to ``read_index``.
     """
     if split not in SPLITS:
-        raise ConfigError(f"unknown split {split!r}; valid choices: {', '.join(SPLITS)}")
+        raise unknown_choice("split", split, SPLITS)
     if not isinstance(size, int | np.integer) or size < 1:
         raise ConfigError(f"size must be a positive number of pixels, got {size!r}")
     if on_error not in ON_ERROR:
-        raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
-    source = get_source(name)
-    if source.params_for_size is not None:
-        params = source.params_for_size(size, dict(params))
-    params = source_params(source, params)
-    root_dir = resolve_root(source, root)
-    index = read_index(name, root, **params)
+        raise unknown_choice("on_error", on_error, ON_ERROR)
+    source, params, index, list_key = _listed(name, root, size, params)
     class_names = index.attrs["class_names"]
-    index = index.copy()
-    index["id"] = _sample_ids(index, root_dir if source.on_disk else None)
-    list_key = cache_key(source.name, params, index["id"].tolist(), index["label"].tolist())
     base = data_dir() / "cache" / f"{source.name.replace(':', '-')}-{list_key[:12]}"
     split_file = None
     if not source.presplit:
@@ -198,11 +257,6 @@ def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed
         cache = build_cache(directory, ids, size,
                             load_batch=lambda rows: source.load_images(ordered.iloc[rows], size),
                             progress=progress, on_error=on_error, meta={"source": name})
-    if cache.failed:
-        if on_error == "fail":
-            first = next(iter(cache.failed))
-            raise DataError(f"{len(cache.failed)} unreadable image(s) recorded in {directory} "
-                            f"(e.g. {first}: {cache.failed[first]}); replace them, or use "
-                            f"on_error='skip' (--on-error skip)")
+    if cache.failed:  # only a cache built with on_error="skip" records failures
         index = index[~index["id"].isin(cache.failed)]
     return PreparedData(source.name, class_names, index, cache, source.on_disk, split_file)

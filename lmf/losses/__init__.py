@@ -9,7 +9,7 @@ of names and parameters.
 
 from lmf.losses.base import ClassLoss
 from lmf.losses.cross_entropy import CrossEntropy
-from lmf.losses.factory import LOSSES, build_loss, loss_parameters
+from lmf.losses.factory import LOSSES, build_loss, check_loss_params, loss_parameters
 from lmf.losses.focal import ClassBalancedLoss, FocalLoss, focal_loss
 from lmf.losses.lmf import LMFLoss, lmf_loss
 from lmf.losses.margin import LDAMDRWLoss, LDAMLoss, ldam_loss
@@ -34,6 +34,7 @@ __all__ = [
     "SoftMetricLoss",
     "UnifiedFocalLoss",
     "build_loss",
+    "check_loss_params",
     "bwcce_weights",
     "class_balanced_weights",
     "focal_loss",

@@ -36,6 +36,11 @@ class ClassLoss(nn.Module):
                 f"targets must have shape ({logits.shape[0]},) (one class index per row of "
                 f"logits), got {tuple(targets.shape)}"
             )
+        if targets.dtype.is_floating_point or targets.dtype == torch.bool:
+            raise ConfigError(
+                f"targets must be integer class indices (int64), got {targets.dtype}; a float "
+                "target such as 0.7 is not a class (round or convert labels with .long())"
+            )
         if logits.dtype in _LOW_PRECISION:
             logits = logits.float()
         targets = targets.long()

@@ -6,7 +6,7 @@ import torch
 
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import cross_entropy
-from lmf.losses.validation import as_class_vector
+from lmf.validation import as_class_vector
 
 
 class CrossEntropy(ClassLoss):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -44,7 +45,7 @@ from lmf.losses.lmf import LMFLoss
 from lmf.losses.margin import LDAMDRWLoss, LDAMLoss
 from lmf.losses.metric import SoftMetricLoss
 from lmf.losses.unified_focal import UnifiedFocalLoss, rare_classes
-from lmf.losses.validation import as_class_vector, as_counts, check_choice
+from lmf.validation import as_class_vector, as_counts, check_choice
 from lmf.losses.weights import (
     bwcce_weights,
     class_balanced_weights,
@@ -157,6 +158,33 @@ def loss_parameters(name: str) -> dict[str, object]:
     }
 
 
+def check_loss_params(name: str, params: dict) -> dict:
+    """``params`` of loss ``name`` checked and completed with the defaults, without class counts.
+
+    The values are range-checked by the loss's own constructor on a stand-in with as many
+    classes as an explicit per-class vector has (two otherwise), so a config is rejected before
+    any data is read, with the same message ``build_loss`` gives. Class-vector lengths are
+    checked again against the real class count when the loss is built.
+    """
+    valid = loss_parameters(name)
+    _no_unknown(name, params, valid)
+    completed = {**valid, **params}
+    sizes = [len(v) for v in completed.values() if isinstance(v, list | tuple)]
+    stand_in = np.arange(max(sizes, default=2), 0, -1, dtype=np.float64) * 10
+    build_loss(name, stand_in, **params)
+    return completed
+
+
+def _no_unknown(name: str, params: dict, valid: dict) -> None:
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        accepted = ", ".join(valid) if valid else "none"
+        raise ConfigError(
+            f"loss {name!r} takes no parameter {', '.join(map(repr, unknown))}; "
+            f"valid parameters: {accepted}"
+        )
+
+
 def build_loss(name: str, class_counts, **params) -> nn.Module:
     """The loss ``name`` for training-split ``class_counts`` (one count per class, label order).
 
@@ -165,14 +193,7 @@ def build_loss(name: str, class_counts, **params) -> nn.Module:
     for an unknown name, a parameter the loss does not take, an invalid value, or invalid
     counts; the message lists what is valid.
     """
-    valid = loss_parameters(name)
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        accepted = ", ".join(valid) if valid else "none"
-        raise ConfigError(
-            f"loss {name!r} takes no parameter {', '.join(map(repr, unknown))}; "
-            f"valid parameters: {accepted}"
-        )
+    _no_unknown(name, params, loss_parameters(name))
     counts = as_counts(class_counts)
     try:
         return _BUILDERS[name](counts, **params)

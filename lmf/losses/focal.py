@@ -6,7 +6,7 @@ import torch
 
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import cross_entropy
-from lmf.losses.validation import as_class_vector, check_choice, check_number
+from lmf.validation import as_class_vector, check_choice, check_number
 
 CB_BASES = ("ce", "focal")
 

@@ -9,7 +9,7 @@ from lmf.errors import ConfigError
 from lmf.losses.base import ClassLoss
 from lmf.losses.margin import margin_logits
 from lmf.losses.ops import log_softmax
-from lmf.losses.validation import as_class_vector, check_number
+from lmf.validation import as_class_vector, check_number
 
 
 def lmf_loss(logits: torch.Tensor, targets: torch.Tensor, margins: torch.Tensor,

@@ -6,7 +6,7 @@ import torch
 
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import cross_entropy
-from lmf.losses.validation import as_class_vector, check_integer, check_number
+from lmf.validation import as_class_vector, check_integer, check_number
 
 
 def margin_logits(logits: torch.Tensor, targets: torch.Tensor, margins: torch.Tensor,

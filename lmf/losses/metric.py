@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from lmf.errors import ConfigError
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import log_softmax
-from lmf.losses.validation import check_choice, check_number
+from lmf.validation import check_choice, check_number
 
 EPS = 1e-8
 

@@ -1,14 +1,15 @@
 """Tables 1–6 and the data of Figs 1 and 4, regenerated from the run store beside the paper's.
 
-Inputs are the DataFrames of ``lmf.runs.load_runs`` (or ``lmf.sweep.ensure``), whose ``dataset``
-and ``model`` columns hold the profile's *source* and *architecture*; ``with_paper_ids`` maps them
-back to the paper's ids through the profile (``profile.datasets``, ``profile.models``), so every
-row lines up with a row of the published tables. Scores are turned into percentages, as printed in
+Inputs are the DataFrames of ``lmf.runs.load_runs`` (or ``lmf.sweep.ensure``): besides the
+profile's *source* and *architecture* (``dataset``, ``model``) each run carries the paper's ids it
+was built for (``dataset_id``, ``model_id``, from the config's ``labels``), so every row lines up
+with a row of the published tables, and what it saw (``class_counts``, ``test_per_class_f1``),
+so no table prepares data again. Scores are turned into percentages, as printed in
 the paper. Published values come from ``lmf.paper``; each comparison has columns ``<metric>``
 (this project), ``paper_<metric>`` and ``diff_<metric>`` (ours − paper).
 
 Profiles other than ``paper`` run other data and small stand-in models: their rows are laid
-beside the published numbers of a *counterpart* dataset (``PAPER_COUNTERPART``) for orientation
+beside the published numbers of a *counterpart* dataset (``Profile.counterparts``) for orientation
 only — those differences are not expected to be small (``comparison_note`` says so).
 """
 
@@ -27,18 +28,10 @@ from lmf.profiles import Profile, get_profile
 METRICS = ("accuracy", "precision", "recall", "macro_f1")
 PARTS = ("train", "val", "test")
 
-#: Published dataset laid beside a dataset the paper did not use. DermaMNIST is HAM10000 resized;
-#: digits-LT has no medical counterpart, HAM10000 (the dataset of the paper's Fig 4) is shown.
-PAPER_COUNTERPART = {"dermamnist": "ham10000", "digits_lt": "ham10000"}
 
 
 def _profile(profile: str | Profile) -> Profile:
     return get_profile(profile) if isinstance(profile, str) else profile
-
-
-def paper_dataset(dataset_id: str) -> str | None:
-    """The paper dataset whose published numbers sit beside ``dataset_id``'s."""
-    return dataset_id if dataset_id in paper.PAPER_DATASETS else PAPER_COUNTERPART.get(dataset_id)
 
 
 def comparison_note(profile: str | Profile) -> str:
@@ -47,7 +40,7 @@ def comparison_note(profile: str | Profile) -> str:
     if profile.name == "paper":
         return ("Same data, models and recipe as the paper: differences measure reproducibility "
                 "(single seed, no published split).")
-    pairs = ", ".join(f"{d} → {paper_dataset(d)}" for d in profile.datasets)
+    pairs = ", ".join(f"{d} → {profile.paper_dataset(d)}" for d in profile.datasets)
     arch = ", ".join(f"{m} → {a}" for m, a in profile.models.items())
     return (f"Profile {profile.name!r} trains other data and small stand-in models ({arch}); "
             f"the published columns are those of a counterpart dataset ({pairs}) and are shown "
@@ -76,14 +69,16 @@ def restrict_profile(profile: str | Profile, datasets=None, models=None, losses=
 
 
 def with_paper_ids(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
-    """``runs`` with ``dataset_id`` and ``model_id`` columns (the paper's ids via the profile)
-    and ``paper_dataset`` (the published dataset laid beside it)."""
+    """``runs`` with the paper's ``dataset_id`` and ``model_id`` each run was built for (runs
+    built outside a profile keep their source and architecture names) and ``paper_dataset``
+    (the published dataset laid beside it)."""
     profile = _profile(profile)
-    datasets = {source: dataset_id for dataset_id, source in profile.datasets.items()}
-    models = {arch: model_id for model_id, arch in profile.models.items()}
-    out = runs.assign(dataset_id=runs.dataset.map(lambda d: datasets.get(d, d)),
-                      model_id=runs.model.map(lambda m: models.get(m, m)))
-    return out.assign(paper_dataset=out.dataset_id.map(paper_dataset))
+    ids = {}
+    for label, fallback in (("dataset_id", "dataset"), ("model_id", "model")):
+        given = runs[label] if label in runs.columns else pd.Series(None, index=runs.index)
+        ids[label] = given.where(given.notna(), runs[fallback])
+    out = runs.assign(**ids)
+    return out.assign(paper_dataset=out.dataset_id.map(profile.paper_dataset))
 
 
 def order_rows(frame: pd.DataFrame, **orders) -> pd.DataFrame:
@@ -125,19 +120,21 @@ def split_counts(indexes: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def run_split_counts(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
-    """``split_counts`` of the data each dataset's runs were trained on (the split and source
-    options of the first run per dataset, prepared again through the cache)."""
-    from lmf.data import prepare
-    from lmf.runs import load_config
-
+    """Images per dataset × class × part that each dataset's runs saw (as recorded by the first
+    run per dataset), in ``split_counts``'s form."""
     runs = with_paper_ids(runs, profile)
-    indexes = {}
+    frames = []
     for dataset_id, rows in runs.groupby("dataset_id", sort=False):
-        config = load_config(rows.run_dir.iloc[0])
-        indexes[dataset_id] = prepare(config.dataset, config.data_root, split=config.split,
-                                      size=config.image_size, progress=False,
-                                      **config.dataset_params).index
-    return split_counts(indexes)
+        recorded = rows.class_counts.iloc[0]
+        frames += [pd.DataFrame({"dataset": dataset_id, "class": list(recorded[part]),
+                                 "part": part, "count": list(recorded[part].values())})
+                   for part in PARTS]
+    long = pd.concat(frames, ignore_index=True)
+    classes = {(d, c): i for i, (d, c) in enumerate(dict.fromkeys(zip(long.dataset, long["class"],
+                                                                       strict=True)))}
+    rank = [classes[(d, c)] for d, c in zip(long.dataset, long["class"], strict=True)]
+    return (long.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+            .reset_index(drop=True))
 
 
 def published_split_counts(datasets=paper.PAPER_DATASETS) -> pd.DataFrame:
@@ -148,13 +145,13 @@ def published_split_counts(datasets=paper.PAPER_DATASETS) -> pd.DataFrame:
                      value_name="count")
 
 
-def table1(counts: pd.DataFrame) -> pd.DataFrame:
+def table1(counts: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     """Table 1: train/val/test images per dataset (from ``split_counts``), beside the paper's
-    Table 1 for the counterpart dataset."""
+    Table 1 for the dataset itself or its counterpart in ``profile``."""
     ours = counts.pivot_table(index="dataset", columns="part", values="count", aggfunc="sum",
                               sort=False).reindex(columns=list(PARTS)).reset_index()
     ours["total"] = ours[list(PARTS)].sum(axis=1)
-    ours["paper_dataset"] = ours.dataset.map(paper_dataset)
+    ours["paper_dataset"] = ours.dataset.map(_profile(profile).paper_dataset)
     published = paper.table1().rename(columns={"dataset": "paper_dataset"})
     published["total"] = published[list(PARTS)].sum(axis=1)
     return _beside(ours, published, ["paper_dataset"], [*PARTS, "total"])
@@ -244,16 +241,13 @@ def fig1_data(overall_table: pd.DataFrame) -> pd.DataFrame:
 
 # --- Table 5 and the short version's Fig 1 ----------------------------------------------------
 
-def class_f1(runs: pd.DataFrame, profile: str | Profile, load_metrics) -> pd.DataFrame:
-    """Per-class test F1 (%) of each run, long: dataset_id, model_id, loss, seed, class, f1.
-
-    ``load_metrics`` reads a run's ``metrics.json`` (``lmf.runs.load_metrics``)."""
+def class_f1(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
+    """Per-class test F1 (%) of each run, long: dataset_id, model_id, loss, seed, class, f1."""
     runs = with_paper_ids(runs, profile)
     rows = []
     for run in runs.itertuples():
-        per_class = load_metrics(run.run_dir)["test"]["per_class_f1"]
         rows += [(run.dataset_id, run.model_id, run.loss, run.seed, str(c), 100 * f)
-                 for c, f in per_class.items()]
+                 for c, f in run.test_per_class_f1.items()]
     return pd.DataFrame(rows, columns=["dataset_id", "model_id", "loss", "seed", "class", "f1"])
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 
 from lmf import runs
 from lmf.errors import RunError
-from lmf.paths import results_dir
 from lmf.sweep.grids import build_grid
 from lmf.sweep.launchers import get_launcher
 from lmf.sweep.worker import is_running
@@ -29,7 +28,7 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
 
     Args:
         grid: ``"paper"``, ``"hparams"``, ``"extended"`` (built for ``profile`` and ``seeds``) or
-            a list of ``lmf.train.RunConfig``.
+            a list of ``lmf.config.RunConfig``.
         launcher: ``local``, ``submitit-local``, ``slurm`` or ``dry`` (see ``lmf.sweep.launchers``).
         results: run store (default ``lmf.paths.results_dir()``).
         jobs: parallel runs (local worker processes; array parallelism for submitit); ``None``
@@ -45,9 +44,10 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
         RunError: after every other run finished, when some runs failed.
     """
     configs = resolve_grid(grid, profile, seeds)
-    results = runs.run_dir(configs[0], results).parent if configs else results_dir()
-    done = [c for c in configs if runs.is_done(runs.run_dir(c, results))]
-    missing = [runs.config_dict(c) for c in configs if c not in done]
+    results = runs.root(results)
+    ids = [runs.run_id(c.identity()) for c in configs]
+    done = [c for c, name in zip(configs, ids, strict=True) if runs.is_done(results / name)]
+    missing = [runs.plain(c.to_dict()) for c in configs if c not in done]
     options = {"done": done} if launcher == "dry" else {}
     if missing or launcher == "dry":
         outcomes = get_launcher(launcher)(missing, results, jobs=jobs, quiet=quiet,
@@ -57,19 +57,31 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
             lines = "\n".join(f"  {o['run_id']}: {o['error']} (log: {o['log']})" for o in failed)
             raise RunError(f"{len(failed)} of {len(missing)} run(s) failed; fix the cause and "
                            f"run the sweep again (finished runs are kept):\n{lines}")
-    wanted = {runs.run_id(c) for c in configs}
-    frame = runs.load_runs(results)
-    return frame[frame["run_id"].isin(wanted)].reset_index(drop=True)
+    return with_labels(runs.load_runs(results), configs, ids)
+
+
+def with_labels(frame: pd.DataFrame, configs: list, ids: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` that are runs of ``configs``, in grid order, labelled as the grid
+    names them (``dataset_id``, ``model_id``, ``profile`` of each config's ``labels``): a run
+    trained for one profile and read through another is named by the reader's grid."""
+    position = {name: i for i, name in enumerate(ids)}
+    rows = frame[frame["run_id"].isin(position)].copy()
+    rows = rows.iloc[rows["run_id"].map(position).argsort(kind="stable")]
+    labels = pd.DataFrame([configs[position[name]].labels for name in rows["run_id"]],
+                          index=rows.index)
+    for column in labels.columns:
+        rows[column] = labels[column]
+    return rows.reset_index(drop=True)
 
 
 def status(grid, *, profile="cpu", results=None, seeds=1) -> dict:
     """Counts of the grid's runs: ``done``, ``running`` (some process holds its lock), ``missing``;
     plus ``total``."""
     configs = resolve_grid(grid, profile, seeds)
-    results = runs.run_dir(configs[0], results).parent if configs else results_dir()
+    results = runs.root(results)
     counts = {"done": 0, "running": 0, "missing": 0}
     for config in configs:
-        if runs.is_done(runs.run_dir(config, results)):
+        if runs.is_done(runs.run_dir(config.identity(), results)):
             counts["done"] += 1
         elif is_running(config, results):
             counts["running"] += 1

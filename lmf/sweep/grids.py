@@ -1,4 +1,4 @@
-"""The grids of the paper and beyond, as lists of ``lmf.train.RunConfig``.
+"""The grids of the paper and beyond, as lists of ``lmf.config.RunConfig``.
 
 =========  ==================================================================================
 grid       runs
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from lmf.errors import ConfigError, unknown_choice
 from lmf.profiles import Profile, get_profile
-from lmf.train import RunConfig
+from lmf.config import RunConfig
 
 GRIDS = ("paper", "hparams", "extended")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
@@ -59,7 +59,7 @@ def settings_of(config) -> tuple[int, ...]:
 
 def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[RunConfig]:
     return [
-        RunConfig.from_profile(profile, dataset, model, loss, **fields, **overrides)
+        profile.config(dataset, model, loss, **fields, **overrides)
         for dataset in profile.datasets
         for model in profile.models
         for loss in (losses or profile.losses)
@@ -74,8 +74,8 @@ def _hparams(profile: Profile, overrides: dict) -> list[RunConfig]:
                 pairs.append(pair)
     overrides = {"epochs": profile.hparam_epochs, **overrides}
     return [
-        RunConfig.from_profile(profile, profile.hparam_dataset, profile.hparam_model, "lmf",
-                               loss_params={"alpha": float(a), "beta": float(b)}, **overrides)
+        profile.config(profile.hparam_dataset, profile.hparam_model, "lmf",
+                       loss_params={"alpha": float(a), "beta": float(b)}, **overrides)
         for a, b in pairs
     ]
 

@@ -21,8 +21,10 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from lmf import machine
 from lmf.errors import ConfigError, unknown_choice
-from lmf.sweep.worker import run_one
+from lmf.runs import run_id
+from lmf.sweep.worker import log_path, run_one
 
 #: SLURM options and the submitit parameter each becomes.
 SLURM_OPTIONS = {
@@ -67,7 +69,7 @@ def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
     if gpus:
         return 1
     threads = max((task["threads"] for task in tasks), default=1)
-    return max(1, _usable_cores() // threads)
+    return max(1, machine.usable_cores() // threads)
 
 
 def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slurm_config=None,
@@ -104,13 +106,11 @@ def launch_slurm(tasks, results, **options):
 
 
 def launch_dry(tasks, results, *, quiet=True, done=(), **options):
-    from lmf.runs import run_id
-
     print(f"plan for {results}: {len(tasks)} to run, {len(done)} done")
     for task in tasks:
-        print(f"  run   {run_id(task)}")
+        print(f"  run   {task_identity(task)[0]}")
     for config in done:
-        print(f"  done  {run_id(config)}")
+        print(f"  done  {run_id(config.identity())}")
     return []
 
 
@@ -144,11 +144,17 @@ def slurm_parameters(slurm_config=None, **options) -> dict:
     return {SLURM_OPTIONS[k]: v for k, v in values.items()}
 
 
-def _lost_job(task, results, job, error) -> dict:
-    from lmf.runs import run_id
-    from lmf.sweep.worker import log_path
+def task_identity(task: dict) -> tuple[str, dict]:
+    """The run id and identity of a task (a config as plain data)."""
+    from lmf.config import RunConfig
 
-    return {"run_id": run_id(task), "ok": False, "log": str(log_path(task, results)),
+    identity = RunConfig.from_dict(task).identity()
+    return run_id(identity), identity
+
+
+def _lost_job(task, results, job, error) -> dict:
+    name, identity = task_identity(task)
+    return {"run_id": name, "ok": False, "log": str(log_path(identity, results)),
             "error": f"job {job.job_id} ended without a result ({job.state}, "
                      f"{type(error).__name__}); submitit output in {job.paths.stderr}"}
 
@@ -170,13 +176,6 @@ def _gpu_count() -> int:
     import torch
 
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
-def _usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. a SLURM or container limit)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _no_options(launcher: str, options: dict) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from lmf.profiles import get_profile
 from lmf.cam import figure3
 from lmf.cam.figure import CamRow
 from lmf.cam.from_runs import _attach_region
@@ -28,7 +29,7 @@ def store(tmp_path_factory):
         for variable in ("LMF_DATA", "LMF_RESULTS", "LMF_FIGURES"):
             patch.setenv(variable, str(root / variable.lower()))
         for loss in reversed(LOSSES):  # trained out of order; figure3 restores the order
-            fit(RunConfig.from_profile("cpu", "digits_lt", "efficientnetv2_s", loss, epochs=1,
+            fit(get_profile("cpu").config("digits_lt", "efficientnetv2_s", loss, epochs=1,
                                        device="cpu"), quiet=True)
         yield root, load_runs()
 
@@ -75,7 +76,7 @@ def test_figure3_with_given_ids_and_boxes(env):
     ids = load_predictions(runs.run_dir.iloc[0])["ids"][:2]
     boxes = pd.DataFrame({"image": [ids[0]], "x0": [0], "y0": [0], "x1": [16], "y1": [32]})
     fig, scores = figure3(runs, "cpu", save=False, ids={"digits_lt": ids}, boxes=boxes,
-                          backend="gcampp")
+                          backend="gcampp", foreground=False)
     assert (scores["images"] == 2).all() and (scores["with_region"] == 1).all()
     assert len(fig.axes) == 2 * (1 + len(LOSSES))
     plt.close(fig)
@@ -175,7 +176,7 @@ def test_figure3_on_a_covid_tree_uses_lung_masks_and_original_pixel_boxes(tmp_pa
                       run={"epochs": 1, "image_size": 32, "pretrained": False,
                            "device": "cpu"})
     for loss in ("cce", "lmf"):
-        fit(RunConfig.from_profile(profile, "covid19", "efficientnetv2_s", loss,
+        fit(profile.config("covid19", "efficientnetv2_s", loss,
                                    data_root=str(root)), quiet=True)
     runs = load_runs()
     # Grad-CAM++ weighs non-negative (post-ReLU) maps by positive gradients only, so even these

@@ -32,7 +32,7 @@ def test_train_prints_the_finished_run_directory_last(tmp_path):
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--loss", "nope"), "valid choices: bwcce, cb, cce"),
-    (("--loss", "cce", "--alpha", "2"), "takes no parameter alpha"),
+    (("--loss", "cce", "--alpha", "2"), "takes no parameter 'alpha'"),
     (("--model", "timm:no_such_net"), "no_such_net"),
     (("--profile", "gpu"), "invalid choice"),
 ])

@@ -101,9 +101,9 @@ def test_truncated_image_is_skipped_on_request(tmp_path, trees):
     assert skipped not in data.index["id"].tolist() and len(data.index) == 13
     assert data.source_path(data.index["id"].iloc[0]).is_file()
     assert bad.is_file()
-    # The cache remembers the failure: asking again with on_error="fail" still fails.
-    with pytest.raises(DataError, match="unreadable"):
-        prepare("covid19", root, size=4, progress=False)
+    # The skip is recorded with the cache and honoured by every later call (training included).
+    again = prepare("covid19", root, size=4, progress=False)
+    assert list(again.skipped) == [skipped] and again.index["id"].tolist() == data.index["id"].tolist()
 
 
 def test_not_an_image_at_all(tmp_path, trees):

@@ -94,7 +94,7 @@ def test_non_contiguous_parts_are_loaded_correctly(tmp_path, trees):
 
 def test_unknown_part_name(tmp_path):
     data = prepare("digits_lt", size=4, progress=False)
-    with pytest.raises(ValueError, match="train, val, test"):
+    with pytest.raises(ValueError, match="unknown part 'validation'; valid choices: test, train, val"):
         data.part("validation")
     with pytest.raises(ValueError, match="unknown sample id"):
         data.source_path("digits/99999")

@@ -20,13 +20,15 @@ matplotlib.use("Agg")
 
 
 def _runs(profile_name: str, rows: list[dict]) -> pd.DataFrame:
-    """A load_runs-like frame: source/architecture names as the run store holds them."""
+    """A load_runs-like frame: source/architecture names and the paper ids (the runs' labels)
+    as the run store holds them."""
     profile = get_profile(profile_name)
     out = []
     for i, row in enumerate(rows):
         out.append({"run_id": f"r{i}", "run_dir": f"r{i}", "seed": row.get("seed", 23),
                     "dataset": profile.datasets[row["dataset"]],
                     "model": profile.models[row["model"]], "loss": row["loss"],
+                    "dataset_id": row["dataset"], "model_id": row["model"],
                     **{k: v for k, v in row.items() if k not in ("dataset", "model", "loss")}})
     return pd.DataFrame(out)
 
@@ -38,7 +40,7 @@ def test_mean_absolute_deviation_by_hand():
 
 
 def test_published_split_counts_reproduce_table1_exactly():
-    table = tables.table1(tables.published_split_counts())
+    table = tables.table1(tables.published_split_counts(), "paper")
     assert list(table.dataset) == list(paper.PAPER_DATASETS)
     assert (table[["diff_train", "diff_val", "diff_test", "diff_total"]] == 0).all().all()
     assert table.set_index("dataset").loc["ham10000", ["train", "val", "test"]].tolist() == \

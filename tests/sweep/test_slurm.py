@@ -47,13 +47,13 @@ def test_slurm_runs_match_local_runs(cluster, tiny_grid, tmp_path):
     grid = tiny_grid(2, epochs=2)
     on_slurm = ensure(grid, launcher="slurm", results=tmp_path / "slurm", jobs=2, cpus=1)
     local = ensure(grid, launcher="local", results=tmp_path / "local")
-    assert sorted(on_slurm["run_id"]) == sorted(local["run_id"]) == sorted(map(runs.run_id, grid))
+    assert sorted(on_slurm["run_id"]) == sorted(local["run_id"]) == sorted(c.run_id for c in grid)
     metrics = [c for c in local.columns if c.startswith(("val_", "test_"))]
     assert (on_slurm.set_index("run_id")[metrics] == local.set_index("run_id")[metrics]).all().all()
     for config in grid:
         np.testing.assert_array_equal(
-            runs.load_predictions(runs.run_dir(config, tmp_path / "slurm"))["logits"],
-            runs.load_predictions(runs.run_dir(config, tmp_path / "local"))["logits"])
+            runs.load_predictions(runs.run_dir(config.identity(), tmp_path / "slurm"))["logits"],
+            runs.load_predictions(runs.run_dir(config.identity(), tmp_path / "local"))["logits"])
     accounted = subprocess.run(["sacct", "-n", "-X", "-o", "State"], capture_output=True, text=True)
     assert accounted.stdout.split().count("COMPLETED") >= 2
 
@@ -80,7 +80,7 @@ def test_cancelled_job_is_reported_and_rerun(cluster, tiny_grid, tmp_path):
     thread.join(timeout=120)
     assert not thread.is_alive()
     assert len(raised) == 1 and isinstance(raised[0], RunError)
-    assert runs.run_id(config) in str(raised[0]) and "ended without a result" in str(raised[0])
-    assert not runs.is_done(runs.run_dir(config, results))
+    assert config.run_id in str(raised[0]) and "ended without a result" in str(raised[0])
+    assert not runs.is_done(runs.run_dir(config.identity(), results))
     frame = ensure([config], launcher="slurm", results=results)
-    assert list(frame["run_id"]) == [runs.run_id(config)]
+    assert list(frame["run_id"]) == [config.run_id]

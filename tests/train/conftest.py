@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lmf.data import prepare
+from lmf.profiles import get_profile
 from lmf.train import RunConfig, fit
 
 TINY = {"model": "timm:test_resnet", "epochs": 2, "image_size": 16, "device": "cpu", "lr": 1e-2}
@@ -28,7 +29,7 @@ def steps_per_epoch(batch_size: int = 32) -> int:
 
 def tiny(loss: str = "cce", **overrides) -> RunConfig:
     """The cpu profile's digits-LT × resnet50 config, shrunk to seconds (overrides win)."""
-    return RunConfig.from_profile("cpu", "digits_lt", "resnet50", loss, **{**TINY, **overrides})
+    return get_profile("cpu").config("digits_lt", "resnet50", loss, **{**TINY, **overrides})
 
 
 @pytest.fixture

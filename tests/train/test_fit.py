@@ -11,8 +11,10 @@ import torch
 
 import lmf.train
 from lmf import runs
+from lmf.batches import sample_weights, size_at
 from lmf.errors import ConfigError, RunError
-from lmf.train import RunConfig, _sample_weights, _size_at, fit
+from lmf.profiles import get_profile
+from lmf.train import RunConfig, fit
 
 from .conftest import steps_per_epoch, train_counts
 
@@ -142,7 +144,7 @@ def test_non_finite_loss_stops_with_epoch_and_step(tiny_config, tmp_path, monkey
     with pytest.raises(RunError, match=r"epoch 1 step 4\b") as error:
         fit(config, tmp_path, quiet=True)
     assert "nan" in str(error.value).lower()
-    path = runs.run_dir(config, tmp_path)
+    path = runs.run_dir(config.identity(), tmp_path)
     assert not runs.is_done(path) and runs.load_runs(tmp_path).empty
     last = runs.load_checkpoint(path, "last")
     assert last["epoch"] == 0
@@ -162,13 +164,13 @@ def test_huge_learning_rate_is_a_run_error(tiny_config, tmp_path):
 def test_sampler_draws_classes_with_expected_frequencies(sampler, power):
     counts = np.array([400, 100, 25, 4])
     labels = np.repeat(np.arange(4), counts)
-    weights = _sample_weights(labels, counts, sampler)
+    weights = sample_weights(labels, counts, sampler)
     draws = torch.multinomial(weights, 200_000, replacement=True,
                               generator=torch.Generator().manual_seed(0))
     observed = np.bincount(labels[draws.numpy()], minlength=4) / 200_000
     expected = counts ** (1 - power) / np.sum(counts ** (1 - power))  # n_c · n_c^-power
     np.testing.assert_allclose(observed, expected, atol=0.006)
-    assert _sample_weights(labels, counts, "none") is None
+    assert sample_weights(labels, counts, "none") is None
 
 
 def _labels_seen(config, tmp_path, monkeypatch) -> np.ndarray:
@@ -205,7 +207,7 @@ def test_training_uses_the_sampler(tiny_config, tmp_path, monkeypatch):
 
 def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatch):
     config = tiny_config(epochs=3, resize_schedule=((0, 8), (2, 12)))
-    assert [_size_at(config, e) for e in range(3)] == [8, 8, 12]
+    assert [size_at(config, e) for e in range(3)] == [8, 8, 12]
     sizes: list[tuple[bool, int]] = []
     build_model = lmf.train.build_model
 
@@ -234,14 +236,20 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
      ({"epochs": 0}, ">= 1"),
      ({"batch_size": 1}, ">= 2"),
      ({"threads": 0}, ">= 1"),
-     ({"lr": -1.0}, "positive"),
-     ({"lr": float("inf")}, "positive"),
-     ({"weight_decay": float("nan")}, ">= 0"),
+     ({"lr": -1.0}, "lr must be a number in (0, inf)"),
+     ({"lr": float("inf")}, "lr must be a number in (0, inf)"),
+     ({"weight_decay": float("nan")}, "[0, inf)"),
      ({"lr_gamma": 2.0}, "(0, 1]"),
      ({"epochs": 2.5}, "integer"),
      ({"augment": "yes"}, "true or false"),
      ({"resize_schedule": ((5, 16), (2, 8))}, "increasing"),
-     ({"loss_params": {"alpha": 2.0}}, "valid parameters")],
+     ({"loss_params": {"alpha": 2.0}}, "valid parameters"),
+     ({"split": "banana"}, "unknown split 'banana'; valid choices: group, paper"),
+     ({"loss": "focal", "loss_params": {"gamma": -1.0}}, "gamma must be a number in [0"),
+     ({"loss": "ldam_drw", "loss_params": {"drw_epoch": 2.7}}, "drw_epoch must be an integer"),
+     ({"dataset_params": {"imbalanc": 5}}, "imbalanc"),
+     ({"dataset_params": {"on_error": "ignore"}}, "valid choices: fail, skip"),
+     ({"labels": ["ham10000"]}, "labels must be a dict")],
 )
 def test_invalid_values_are_config_errors(tiny_config, overrides, listed):
     with pytest.raises(ConfigError) as error:
@@ -251,19 +259,19 @@ def test_invalid_values_are_config_errors(tiny_config, overrides, listed):
 
 def test_unknown_fields_and_profile_ids(tiny_config):
     with pytest.raises(ConfigError, match="valid: dataset"):
-        RunConfig.from_dict({**lmf.runs.config_dict(tiny_config()), "epoch": 3})
+        RunConfig.from_dict({**(tiny_config()).to_dict(), "epoch": 3})
     with pytest.raises(ConfigError, match="digits_lt"):
-        RunConfig.from_profile("cpu", "ham10000", "resnet50", "cce")
+        get_profile("cpu").config("ham10000", "resnet50", "cce")
     with pytest.raises(ConfigError, match="efficientnetv2_s"):
-        RunConfig.from_profile("cpu", "digits_lt", "vgg", "cce")
+        get_profile("cpu").config("digits_lt", "vgg", "cce")
 
 
 def test_from_profile_takes_lmf_weights_and_recipe():
-    paper = RunConfig.from_profile("paper", "ham10000", "efficientnetv2_s", "lmf")
+    paper = get_profile("paper").config("ham10000", "efficientnetv2_s", "lmf")
     assert (paper.epochs, paper.batch_size, paper.lr, paper.weight_decay) == (100, 32, 1e-4, 5e-4)
     assert (paper.lr_step, paper.lr_gamma, paper.seed, paper.image_size) == (30, 0.1, 23, 224)
     assert paper.pretrained and not paper.augment and not paper.normalize
     assert set(paper.loss_params) == {"alpha", "beta"}
-    cpu = RunConfig.from_profile("cpu", "digits_lt", "resnet50", "lmf",
+    cpu = get_profile("cpu").config("digits_lt", "resnet50", "lmf",
                                  loss_params={"beta": 0.5})
     assert cpu.loss_params == {"alpha": 1.0, "beta": 0.5}

@@ -58,7 +58,7 @@ CHILD = textwrap.dedent("""
 
 def _start_child(config, results: Path, stop_at: int = -1) -> tuple[subprocess.Popen, Path]:
     marker = results.parent / "stopped"
-    code = CHILD.format(config=runs.config_dict(config),
+    code = CHILD.format(config=config.to_dict(),
                         marker=str(marker), stop_at=stop_at, results=str(results))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen([sys.executable, "-c", code], env=env)
@@ -99,7 +99,7 @@ def test_resume_after_sigkill_mid_epoch(finished_run, tmp_path):
         _wait_for(marker, child)
     finally:
         _kill(child)
-    path = runs.run_dir(config, results)
+    path = runs.run_dir(config.identity(), results)
     assert not runs.is_done(path)
     assert runs.load_checkpoint(path, "last")["epoch"] == 0  # epoch 1 was under way
     _assert_same_run(fit(config, results, quiet=True), reference)
@@ -109,7 +109,7 @@ def test_resume_after_sigkill_mid_epoch(finished_run, tmp_path):
 def test_resume_after_sigkill_when_first_checkpoint_appears(finished_run, tmp_path):
     config, _, reference = finished_run
     results = tmp_path / "results"
-    path = runs.run_dir(config, results)
+    path = runs.run_dir(config.identity(), results)
     child, _ = _start_child(config, results)
     try:
         _wait_for(path / runs.LAST, child)
@@ -147,12 +147,12 @@ def test_resume_restores_scheduler_sampler_and_augmentation(tiny_config, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         fit(config, tmp_path / "resumed", quiet=True)
     monkeypatch.undo()
-    assert runs.load_checkpoint(runs.run_dir(config, tmp_path / "resumed"), "last")["epoch"] == 0
+    assert runs.load_checkpoint(runs.run_dir(config.identity(), tmp_path / "resumed"), "last")["epoch"] == 0
     _assert_same_run(fit(config, tmp_path / "resumed", quiet=True), reference)
 
 
 def test_worker_processes_read_the_same_batches(tiny_config, tmp_path):
-    inline = fit(tiny_config(epochs=1), tmp_path, quiet=True)
-    workers = fit(tiny_config(epochs=1, workers=1), tmp_path, quiet=True)
-    assert inline.run_dir != workers.run_dir
+    inline = fit(tiny_config(epochs=1), tmp_path / "inline", quiet=True)
+    workers = fit(tiny_config(epochs=1, workers=1), tmp_path / "workers", quiet=True)
+    assert inline.run_dir.name == workers.run_dir.name  # DataLoader workers: the same run
     _assert_same_run(workers, inline)

@@ -13,38 +13,52 @@ from sklearn import metrics as skm
 
 from lmf import runs
 from lmf.data import prepare, to_tensor
-from lmf.train import RunConfig, fit
+from lmf.train import RunConfig, fit, load_model
 
-#: a valid value different from the tiny config's, for every RunConfig field
+#: a valid value different from the tiny config's, for every field of a run's identity
+#: (``dataset`` is changed with its data root, in the test)
 CHANGED = {
-    "dataset": "ham10000", "model": "timm:test_efficientnet", "loss": "lmf",  # lmf also takes gamma
-    "data_root": "/elsewhere", "dataset_params": {"imbalance": 5}, "split": "group",
+    "model": "timm:test_efficientnet", "loss": "lmf",  # lmf also takes gamma
+    "dataset_params": {"imbalance": 5}, "split": "group",
     "loss_params": {"gamma": 2.0}, "epochs": 3, "batch_size": 16, "lr": 2e-3,
     "weight_decay": 0.0, "lr_step": 3, "lr_gamma": 0.5, "image_size": 24, "seed": 1,
     "pretrained": True, "weights": "/w.pt", "augment": True, "normalize": True,
-    "sampler": "sqrt", "resize_schedule": ((0, 8),), "device": "auto", "amp": False,
-    "channels_last": False, "compile": True, "workers": 1, "threads": 2,
+    "sampler": "sqrt", "resize_schedule": ((0, 8),), "amp": False,
+    "channels_last": False, "compile": True, "threads": 2,
 }
+#: where and how a run executes: other values, the same run
+EXECUTION = {"device": "auto", "workers": 2, "labels": {"dataset_id": "elsewhere"}}
 
 
 def test_run_id_is_stable(tiny_config):
     config = tiny_config()
-    again = RunConfig.from_dict(json.loads(json.dumps(runs.config_dict(config))))
-    assert runs.run_id(config) == runs.run_id(tiny_config()) == runs.run_id(again)
-    assert runs.run_id(config).startswith("digits_lt-timm_test_resnet-cce-")
-    assert runs.run_dir(config, "/r") == runs.run_dir(config, "/r/") == (
-        runs.run_dir(config, "/r").parent / runs.run_id(config))
+    again = RunConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+    assert config.run_id == tiny_config().run_id == again.run_id
+    assert config.run_id.startswith("digits_lt-timm_test_resnet-cce-")
+    assert runs.run_dir(config.identity(), "/r") == runs.run_dir(config.identity(), "/r/") == (
+        runs.run_dir(config.identity(), "/r").parent / config.run_id)
 
 
-def test_run_id_changes_with_every_field(tiny_config):
+def test_run_id_changes_with_every_identity_field(tiny_config, tmp_path, trees):
     config = tiny_config(loss="focal")
-    assert set(CHANGED) == set(RunConfig.fields())  # a new field needs a case here
-    ids = {runs.run_id(config)}
+    # a new field needs a case here
+    assert set(CHANGED) | set(EXECUTION) | {"dataset", "data_root"} == set(RunConfig.fields())
+    ids = {config.run_id}
     for name, value in CHANGED.items():
         changed = dataclasses.replace(config, **{name: value})
         assert getattr(changed, name) != getattr(config, name), name
-        ids.add(runs.run_id(changed))
-    assert len(ids) == len(CHANGED) + 1
+        ids.add(changed.run_id)
+    tree = trees.imagefolder(tmp_path / "tree", {p: {"a": 2, "b": 2} for p in ("train", "val",
+                                                                                 "test")})
+    ids.add(dataclasses.replace(config, dataset="imagefolder", data_root=str(tree)).run_id)
+    assert len(ids) == len(CHANGED) + 2
+
+
+def test_where_and_how_a_run_executes_is_not_its_identity(tiny_config):
+    config = tiny_config(device="cpu")
+    for name, value in EXECUTION.items():
+        assert dataclasses.replace(config, **{name: value}).run_id == config.run_id, name
+    assert "labels" not in config.identity() and "data" in config.identity()
 
 
 def test_atomic_write_never_leaves_a_partial_file(tmp_path, monkeypatch):
@@ -60,20 +74,24 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path, monkeypatch):
     assert json.loads(target.read_text()) == {"a": 1}
 
 
-def test_done_is_written_last(tiny_config, tmp_path, monkeypatch):
+def test_done_is_written_last_and_the_resume_state_dropped(tiny_config, tmp_path, monkeypatch):
     written = []
-    atomic = runs._atomic
+    write_bytes, write_atomically = runs.write_bytes, runs.write_atomically
 
-    def record(path, payload):
-        atomic(path, payload)
-        written.append(path.name)
+    def record(write):
+        def recording(path, payload):
+            write(path, payload)
+            written.append(path.name)
+        return recording
 
-    monkeypatch.setattr(runs, "_atomic", record)
+    monkeypatch.setattr(runs, "write_bytes", record(write_bytes))
+    monkeypatch.setattr(runs, "write_atomically", record(write_atomically))
     result = fit(tiny_config(epochs=1), tmp_path, quiet=True)
     assert written[-1] == runs.DONE and written.count(runs.DONE) == 1
-    assert {runs.CONFIG, runs.HISTORY, runs.METRICS, runs.PREDICTIONS, runs.LAST,
-            runs.BEST} <= set(written[:-1])
+    assert {runs.IDENTITY, runs.CONFIG, runs.RUN_INFO, runs.HISTORY, runs.METRICS,
+            runs.PREDICTIONS, runs.LAST, runs.BEST} <= set(written[:-1])
     assert not [p for p in result.run_dir.iterdir() if ".tmp" in p.name]
+    assert not (result.run_dir / runs.LAST).exists() and (result.run_dir / runs.BEST).is_file()
 
 
 def test_failure_while_finishing_leaves_run_unfinished(tiny_config, tmp_path, monkeypatch):
@@ -85,7 +103,7 @@ def test_failure_while_finishing_leaves_run_unfinished(tiny_config, tmp_path, mo
     monkeypatch.setattr(runs, "write_npz", crash)
     with pytest.raises(OSError):
         fit(config, tmp_path, quiet=True)
-    path = runs.run_dir(config, tmp_path)
+    path = runs.run_dir(config.identity(), tmp_path)
     assert not runs.is_done(path) and (path / runs.LAST).is_file()
     assert runs.load_runs(tmp_path).empty
     monkeypatch.undo()
@@ -99,9 +117,9 @@ def test_load_runs_one_row_per_finished_run(finished_run, tiny_config, tmp_path)
     results = tmp_path / "results"
     first = fit(config, results, quiet=True)
     second = fit(lmf_config, results, quiet=True)
-    unfinished = runs.run_dir(tiny_config(seed=99), results)
+    unfinished = runs.run_dir(tiny_config(seed=99).identity(), results)
     unfinished.mkdir()
-    runs.write_json(unfinished / runs.CONFIG, runs.config_dict(tiny_config(seed=99)))
+    runs.write_json(unfinished / runs.CONFIG, tiny_config(seed=99).to_dict())
     (results / "notes.txt").write_text("not a run")
 
     table = runs.load_runs(results)
@@ -132,10 +150,10 @@ def test_predictions_and_model_round_trip(finished_run):
                             labels=range(10), zero_division=0)
     assert result.metrics["test"]["macro_f1"] == pytest.approx(macro_f1)
 
-    model = runs.load_model(result.run_dir)
+    model = load_model(result.run_dir)
     assert not model.training
     with torch.no_grad():
         logits = model(to_tensor(test.images))
     np.testing.assert_allclose(logits.numpy(), predictions["logits"], rtol=1e-4, atol=1e-4)
-    assert runs.load_config(result.run_dir) == config
-    assert runs.load_checkpoint(result.run_dir, "last")["epoch"] == config.epochs - 1
+    assert RunConfig.from_dict(runs.load_config(result.run_dir)) == config
+    assert runs.load_checkpoint(result.run_dir, "best")["epoch"] == result.metrics["best_epoch"]

@@ -1,4 +1,4 @@
-"""Checks of the values a user passes to the losses: class counts, scalars, per-class vectors.
+"""Checks of the values a user passes: class counts, scalars, integers, choices, per-class vectors.
 
 Every check raises :class:`lmf.errors.ConfigError` (a ``ValueError``) whose message says what was
 wrong and what is valid.
@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from lmf.errors import ConfigError
+from lmf.errors import ConfigError, unknown_choice
 
 
 def as_counts(counts) -> np.ndarray:
@@ -20,7 +19,7 @@ def as_counts(counts) -> np.ndarray:
     Raises ConfigError when ``counts`` is empty, not one-dimensional, not numeric, has fewer
     than two classes, or holds a count that is not a finite positive number.
     """
-    if isinstance(counts, torch.Tensor):
+    if hasattr(counts, "detach"):  # a torch tensor
         counts = counts.detach().cpu().numpy()
     try:
         values = np.asarray(counts, dtype=np.float64)
@@ -66,19 +65,28 @@ def check_integer(name: str, value, *, low: int = 0) -> int:
     return int(value)
 
 
-def check_choice(name: str, value, valid: tuple[str, ...]) -> str:
-    """``value`` if it is one of ``valid``, else a ConfigError listing them."""
-    if value not in valid:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, valid))}, got {value!r}")
+def check_flag(name: str, value) -> bool:
+    """``value`` if it is ``True`` or ``False`` (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
     return value
 
 
-def as_class_vector(name: str, values, num_classes: int | None = None) -> torch.Tensor:
-    """A per-class vector (margins, class weights) as a tensor of the default float dtype.
+def check_choice(name: str, value, valid: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``valid``, else a ConfigError listing them."""
+    if value not in valid:
+        raise unknown_choice(name, value, valid)
+    return value
+
+
+def as_class_vector(name: str, values, num_classes: int | None = None):
+    """A per-class vector (margins, class weights) as a torch tensor of the default float dtype.
 
     The values must be finite and non-negative, not all zero, and there must be ``num_classes``
     of them when ``num_classes`` is given.
     """
+    import torch  # only the losses need tensors; the checks above do not import torch
+
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu().to(torch.float64).numpy()
     try:
