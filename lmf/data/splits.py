@@ -20,7 +20,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 from lmf.errors import ConfigError
 
 PARTS = ("train", "val", "test")
-#: group_split cuts the data into this many stratified group folds: 3 for val, 3 for test.
+#: group_split cuts the data into this many stratified group folds: 3 for val, 3 for test
+#: (fewer folds when a class has fewer groups, see ``group_fold_count``).
 GROUP_FOLDS = 20
 #: The fewest folds with a val and a test fold (``held_out_count(4) == 1``), and so the fewest
 #: groups a class needs in ``group_split``.
@@ -67,9 +68,11 @@ def group_fold_count(labels, groups) -> int:
     """The number of folds ``group_split`` cuts: ``GROUP_FOLDS``, or fewer for small classes.
 
     A class of ``g`` groups can reach at most ``g`` folds, so the fold count is
-    ``min(GROUP_FOLDS, fewest groups of any class)``: then every class has a group in every
-    fold, and so in every part. A class with fewer than ``MIN_GROUP_FOLDS`` groups leaves no
-    val or test fold and raises ``ConfigError`` naming it.
+    ``min(GROUP_FOLDS, fewest groups of any class)``. Then every class has a group in every
+    fold, and so in every part: ``StratifiedGroupKFold`` puts a one-class group into the fold
+    with the fewest images of its class (groups of mixed labels are placed by all their labels,
+    so there this holds only approximately). A class with fewer than ``MIN_GROUP_FOLDS`` groups
+    leaves no val or test fold and raises ``ConfigError`` naming it.
     """
     labels = _as_labels(labels)
     groups = np.asarray(groups)
@@ -98,8 +101,8 @@ def group_split(labels, groups, seed: int = 0) -> np.ndarray:
     test and the rest to train. On real data every class has at least 20 groups, so ``k = 20``
     and the parts are 3, 3 and 14 folds: 15:15:70. A dataset whose smallest class has
     ``g < 20`` groups is cut into ``k = g`` folds, the paper's rounding applied to folds: val
-    and test are each 1/4 of the data at g = 4, 1/5 at 5, 1/6 at 6, 1/7 at 7, 2/10 at 10, ...;
-    below 4 groups ``group_fold_count`` raises ``ConfigError``.
+    and test get ``round(0.15·g)`` folds each, 1 for g = 4-9 (1/4 to 1/9 of the data), 2 for
+    10-16, 3 for 17-19; below 4 groups ``group_fold_count`` raises ``ConfigError``.
 
     Group sizes make the per-class proportions approximate, unlike ``paper_split`` which is
     exact: on HAM10000's class totals with lesions of 1-4 images every class landed within 2
