@@ -40,7 +40,7 @@ class Profile:
         datasets: dataset id (as in the tables) -> source name understood by ``lmf.data``.
         models: paper model id -> architecture understood by ``lmf.models.build_model``.
         losses: the losses of the paper grid.
-        run: values of ``lmf.train.RunConfig`` fields that differ from the paper's recipe.
+        run: values of ``lmf.config.RunConfig`` fields that differ from the paper's recipe.
         lmf_weights: ``"table6"`` to take LMF's (α, β) from Table 6, else a fixed pair.
         hparam_dataset, hparam_model, hparam_epochs, hparam_grid: Fig 4's study.
         cam_classes: dataset id -> the class whose test image Fig 3 shows.
@@ -148,6 +148,18 @@ PROFILES: dict[str, Profile] = {
         run={"pretrained": True},
     ),
 }
+
+
+def hparam_pairs(values) -> list[tuple[float, float]]:
+    """The (α, β) pairs of Fig 4's study for the grid ``values``, in the order they are trained:
+    for each value v in turn, Setting 1 (v, v), Setting 2 (1, v), Setting 3 (v, 1); a pair
+    already listed (α = β = 1 belongs to all three settings) is not repeated."""
+    pairs: list[tuple[float, float]] = []
+    for value in map(float, values):
+        for pair in ((value, value), (1.0, value), (value, 1.0)):
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs
 
 
 def get_profile(name: str) -> Profile:

@@ -20,8 +20,8 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
 from __future__ import annotations
 
 from lmf.errors import ConfigError, unknown_choice
-from lmf.profiles import Profile, get_profile
 from lmf.config import RunConfig
+from lmf.profiles import Profile, get_profile, hparam_pairs
 
 GRIDS = ("paper", "hparams", "extended")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
@@ -67,16 +67,11 @@ def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[Run
 
 
 def _hparams(profile: Profile, overrides: dict) -> list[RunConfig]:
-    pairs = []
-    for value in profile.hparam_grid:
-        for pair in ((value, value), (1.0, value), (value, 1.0)):
-            if pair not in pairs:
-                pairs.append(pair)
     overrides = {"epochs": profile.hparam_epochs, **overrides}
     return [
         profile.config(profile.hparam_dataset, profile.hparam_model, "lmf",
-                       loss_params={"alpha": float(a), "beta": float(b)}, **overrides)
-        for a, b in pairs
+                       loss_params={"alpha": a, "beta": b}, **overrides)
+        for a, b in hparam_pairs(profile.hparam_grid)
     ]
 
 
