@@ -22,6 +22,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+import huggingface_hub
 import timm
 import torch
 import torchvision
@@ -113,6 +114,20 @@ def check_arch(arch: str) -> None:
         raise unknown_choice("model", arch, [*ARCHITECTURES, "timm:<any timm model name>"])
 
 
+def weights_cached(arch: str) -> bool:
+    """Whether ``build_model(arch, pretrained=True)`` finds the ImageNet weights on this machine
+    without a download: torchvision's cache for the presets, the Hugging Face cache for timm."""
+    check_arch(arch)
+    if not arch.startswith(TIMM_PREFIX):
+        return _cache_file(_weight_enum(ARCHITECTURES[arch])).is_file()
+    config = timm.models.get_pretrained_cfg(arch[len(TIMM_PREFIX):])
+    repo = getattr(config, "hf_hub_id", None)
+    return bool(repo) and any(
+        isinstance(huggingface_hub.try_to_load_from_cache(repo, name), str)
+        for name in ("model.safetensors", "pytorch_model.bin")
+    )
+
+
 def cam_target_layer(model: nn.Module) -> nn.Module:
     """The layer Grad-CAM should hook: the model's last convolutional block.
 
@@ -137,20 +152,28 @@ def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Modu
     builder = getattr(torchvision.models, preset.builder)
     model = builder(weights=None)
     if pretrained:
-        enum_name, member = preset.weights.split(".")
-        weight_enum = getattr(getattr(torchvision.models, enum_name), member)
+        weight_enum = _weight_enum(preset)
         try:
             state = weight_enum.get_state_dict(progress=False, check_hash=False)
         except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
-            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
             raise DataError(
                 f"cannot load the ImageNet weights of {preset.builder} ({error}); place "
-                f"{weight_enum.url} at {cache}, or pass weights=PATH (--weights PATH) with a "
-                "local state_dict file, or use pretrained=False"
+                f"{weight_enum.url} at {_cache_file(weight_enum)}, or pass weights=PATH "
+                "(--weights PATH) with a local state_dict file, or use pretrained=False"
             ) from error
         model.load_state_dict(state)
     _replace_head(model, preset.head, num_classes)
     return model
+
+
+def _weight_enum(preset: Preset):
+    enum_name, member = preset.weights.split(".")
+    return getattr(getattr(torchvision.models, enum_name), member)
+
+
+def _cache_file(weight_enum) -> Path:
+    """Where torchvision's loader looks for (and downloads) these weights."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
 
 
 def _replace_head(model: nn.Module, head_name: str, num_classes: int) -> None:
