@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import huggingface_hub
 import timm
 import torch
 import torchvision
@@ -116,6 +117,20 @@ def check_arch(arch: str) -> None:
         raise unknown_choice("model", arch, [*ARCHITECTURES, "timm:<any timm model name>"])
 
 
+def weights_cached(arch: str) -> bool:
+    """Whether ``build_model(arch, pretrained=True)`` finds the ImageNet weights on this machine
+    without a download: torchvision's cache for the presets, the Hugging Face cache for timm."""
+    check_arch(arch)
+    if not arch.startswith(TIMM_PREFIX):
+        return _cache_file(_weight_enum(ARCHITECTURES[arch])).is_file()
+    config = timm.models.get_pretrained_cfg(arch[len(TIMM_PREFIX):])
+    repo = getattr(config, "hf_hub_id", None)
+    return bool(repo) and any(
+        isinstance(huggingface_hub.try_to_load_from_cache(repo, name), str)
+        for name in ("model.safetensors", "pytorch_model.bin")
+    )
+
+
 def cam_target_layer(model: nn.Module) -> nn.Module:
     """The layer Grad-CAM should hook: the model's last convolutional block.
 
@@ -138,7 +153,7 @@ def cam_target_layer(model: nn.Module) -> nn.Module:
 
 def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Module:
     builder = getattr(torchvision.models, preset.builder)
-    weight_enum = torchvision.models.get_weight(preset.weights) if pretrained else None
+    weight_enum = _weight_enum(preset) if pretrained else None
     try:
         # torchvision's own loading: the cached file (hash checked on download only), with the
         # key renaming its older checkpoints need (DenseNet's).
@@ -146,16 +161,24 @@ def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Modu
     except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
         if weight_enum is None:
             raise
-        name = Path(weight_enum.url).name
-        cache = Path(torch.hub.get_dir()) / "checkpoints"
+        cache = _cache_file(weight_enum)
         raise DataError(
             f"cannot load the ImageNet weights of {preset.builder} ({error}); download "
-            f"{weight_enum.url} and put it, named {name}, in {cache} (i.e. {cache / name}), "
-            "or pass --weights PATH (weights=PATH) with a local copy of that file, or train "
-            "from random initialisation with --no-pretrained (pretrained=False)"
+            f"{weight_enum.url} and put it, named {cache.name}, in {cache.parent} (i.e. "
+            f"{cache}), or pass --weights PATH (weights=PATH) with a local copy of that file, "
+            "or train from random initialisation with --no-pretrained (pretrained=False)"
         ) from error
     _replace_head(model, preset.head, num_classes)
     return model
+
+
+def _weight_enum(preset: Preset):
+    return torchvision.models.get_weight(preset.weights)
+
+
+def _cache_file(weight_enum) -> Path:
+    """Where torchvision's loader looks for (and downloads) these weights."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
 
 
 def _replace_head(model: nn.Module, head_name: str, num_classes: int) -> None:

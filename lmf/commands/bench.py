@@ -9,7 +9,6 @@ results of a CPU-only machine are in ``benchmarks/README.md``.
 from __future__ import annotations
 
 import argparse
-import time
 
 from lmf.paper import PAPER_MODELS
 
@@ -32,37 +31,14 @@ def register(subparsers) -> None:
 def images_per_second(arch: str, mode: str, device, batch_size: int, image_size: int,
                       steps: int, warmup: int = 3) -> float:
     """Training images/s of ``arch`` (forward, backward, Adam step) in ``mode``."""
-    import torch
-    import torch.nn.functional as F
-
     from lmf.models import build_model
+    from lmf.throughput import bare_training_step, time_steps
 
     fast = mode != "eager" and device.type == "cuda"
-    memory_format = torch.channels_last if fast else torch.contiguous_format
-    model = build_model(arch, 8, pretrained=False).to(device, memory_format=memory_format)
-    net = torch.compile(model) if mode == "compiled" else model
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    images = torch.rand(batch_size, 3, image_size, image_size, device=device)
-    images = images.contiguous(memory_format=memory_format)
-    labels = torch.randint(0, 8, (batch_size,), device=device)
-
-    def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast):
-            loss = F.cross_entropy(net(images).float(), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    for _ in range(warmup):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return steps * batch_size / (time.perf_counter() - start)
+    step = bare_training_step(build_model(arch, 8, pretrained=False), device, batch_size,
+                              image_size, 8, bf16=fast, channels_last=fast,
+                              compile=mode == "compiled")
+    return time_steps(step, device, steps, batch_size, warmup).images_per_second
 
 
 def run(args) -> int:

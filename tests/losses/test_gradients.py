@@ -69,7 +69,7 @@ def test_unified_focal_rare_mask_follows_device():
     assert loss.to("meta").rare.device.type == "meta"
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.cuda
 @pytest.mark.parametrize("name", LOSSES)
 def test_losses_run_on_cuda_under_autocast(name):
     loss = built(name).cuda()

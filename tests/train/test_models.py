@@ -7,13 +7,14 @@ import socket
 from pathlib import Path
 
 import pytest
+import timm
 import torch
 import torchvision
 from torch import nn
 
 from lmf.cli import build_parser
 from lmf.errors import ConfigError, DataError
-from lmf.models import ARCHITECTURES, build_model, cam_target_layer
+from lmf.models import ARCHITECTURES, build_model, cam_target_layer, weights_cached
 
 K = 5
 
@@ -150,6 +151,23 @@ def test_pretrained_timm_without_weights_is_one_clear_error(offline, capsys):
     with pytest.raises(DataError) as error:
         build_model("timm:resnet18", K, pretrained=True)
     _assert_flags_exist(str(error.value), capsys)
+
+
+def test_weights_cached_looks_where_the_loaders_look(offline):
+    assert not weights_cached("resnet50") and not weights_cached("timm:resnet18")
+    url = torchvision.models.ResNet50_Weights.IMAGENET1K_V2.url
+    torch_file = offline / "torch" / "hub" / "checkpoints" / url.rsplit("/", 1)[1]
+    torch_file.parent.mkdir(parents=True)
+    torch_file.write_bytes(b"")
+    # the Hugging Face cache layout: refs/main names the snapshot holding the file
+    repo = timm.models.get_pretrained_cfg("resnet18").hf_hub_id
+    hf_dir = offline / "hf" / f"models--{repo.replace('/', '--')}"
+    (hf_dir / "refs").mkdir(parents=True)
+    (hf_dir / "refs" / "main").write_text("0123abc")
+    (hf_dir / "snapshots" / "0123abc").mkdir(parents=True)
+    (hf_dir / "snapshots" / "0123abc" / "model.safetensors").write_bytes(b"")
+    assert weights_cached("resnet50") and weights_cached("timm:resnet18")
+    assert not weights_cached("densenet121") and not weights_cached("timm:resnet34")
 
 
 def test_local_weights_file_round_trips_and_keeps_new_head(tmp_path):
