@@ -2,7 +2,7 @@
 
 Prints a Markdown table: one row per loss, one column per (device, B, K), each cell the time of
 ``loss(logits, targets).backward()`` divided by that of ``F.cross_entropy`` (the absolute CE time
-is in the first row, in µs). Goal (issue 3): every loss within 2× CE at B = 1024, LMF within 1.5×.
+is in the first row, in µs). Goal: every loss within 2× CE at B = 1024, LMF within 1.5×.
 
 On a shared machine wall-clock times swing with the neighbours' load, so on CPU the timer is the
 thread's CPU time (``time.thread_time``), the functions are measured in interleaved rounds and

@@ -15,11 +15,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-from lmf.profiles import get_profile
 from lmf.data import prepare, to_tensor
 from lmf.losses import build_loss
 from lmf.models import build_model
-from lmf.train import RunConfig, fit
+from lmf.profiles import get_profile
+from lmf.train import fit
 
 EPOCHS, REPEATS = 6, 3
 #: fit trains with ``threads`` intra-op threads; the bare loop with this process's count: the same

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from lmf.config import RunConfig
 from lmf.errors import unknown_choice
 from lmf.paper import PAPER_DATASETS, PAPER_LOSSES, lmf_weights
@@ -148,6 +150,20 @@ PROFILES: dict[str, Profile] = {
         run={"pretrained": True},
     ),
 }
+
+
+#: Fig 4's settings: number -> (title, the weight that varies). Setting 1 varies α = β together,
+#: Setting 2 holds α = 1, Setting 3 holds β = 1 (Sadi et al., Section "Hyperparameter study").
+HPARAM_SETTINGS = {1: ("Setting 1 (α = β)", "alpha"), 2: ("Setting 2 (α = 1)", "beta"),
+                   3: ("Setting 3 (β = 1)", "alpha")}
+
+
+def in_setting(number: int, alpha, beta):
+    """Whether (α, β) (scalars or arrays) belong to Fig 4's Setting ``number``; α = β = 1 is in
+    all three."""
+    rule = {1: lambda: np.isclose(alpha, beta), 2: lambda: np.isclose(alpha, 1.0),
+            3: lambda: np.isclose(beta, 1.0)}
+    return rule[number]()
 
 
 def hparam_pairs(values) -> list[tuple[float, float]]:

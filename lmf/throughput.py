@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lmf.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -59,7 +61,7 @@ def time_steps(step: Callable[[], object], device: torch.device, steps: int, bat
                warmup: int = 3) -> Timing:
     """Time ``steps`` calls of ``step`` after ``warmup`` untimed ones (``warmup >= 1``)."""
     if steps < 1 or warmup < 1:
-        raise ValueError(f"steps and warmup must be >= 1, got {steps} and {warmup}")
+        raise ConfigError(f"steps and warmup must be >= 1, got {steps} and {warmup}")
     cuda = device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(device)

@@ -1,4 +1,4 @@
-"""Grad-CAM for Fig 3 of the LMF paper (issue 8): maps via medcam, image choice, region scores.
+"""Grad-CAM for Fig 3 of the LMF paper: maps via medcam, image choice, region scores.
 
 ``gradcam`` computes the maps; ``figure3`` builds the paper's figure and its scores table from
 finished runs; the pieces (``pick_image``, ``read_boxes``, ``energy_share``, ``pointing_game``,

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from lmf.errors import DataError
+from lmf.errors import ConfigError, DataError
 
 BOX_COLUMNS = ("image", "x0", "y0", "x1", "y1")
 
@@ -176,5 +176,5 @@ def _checked(attention, region) -> tuple[np.ndarray, np.ndarray]:
     attention = np.asarray(attention, dtype=np.float64).squeeze()
     region = np.asarray(region, dtype=bool).squeeze()
     if attention.shape != region.shape:
-        raise ValueError(f"map {attention.shape} and region {region.shape} differ in shape")
+        raise ConfigError(f"map {attention.shape} and region {region.shape} differ in shape")
     return attention, region

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from lmf.data.sources.base import INDEX_COLUMNS, Source
-from lmf.errors import ConfigError, unknown_choice
+from lmf.errors import ConfigError, DataError, unknown_choice
 from lmf.paths import data_dir
 
 _MODULES = {
@@ -87,5 +87,6 @@ def read_index(name: str, root=None, **params) -> pd.DataFrame:
     index.attrs.setdefault("class_names", list(source.class_names or
                                                 sorted(index["class_name"].unique())))
     missing = [c for c in INDEX_COLUMNS if c not in index.columns]
-    assert not missing, f"source {name} returned an index without {missing}"
+    if missing:
+        raise DataError(f"source {name} returned an index without the column(s) {missing}")
     return index

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lmf.errors import ConfigError
+
 #: ImageNet channel statistics used by torchvision's and timm's pretrained weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -30,7 +32,7 @@ def to_tensor(images, normalize: bool = False) -> torch.Tensor:
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             images = torch.from_numpy(array)
     if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"expected uint8 images N×H×W×3, got {tuple(images.shape)} "
+        raise ConfigError(f"expected uint8 images N×H×W×3, got {tuple(images.shape)} "
                          f"{images.dtype}")
     batch = images.permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)
     batch.mul_(1.0 / 255.0)

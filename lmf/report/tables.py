@@ -24,7 +24,7 @@ from lmf import paper
 from lmf.data.splits import group_split, split_leakage
 from lmf.errors import ConfigError, unknown_choice
 from lmf.losses import LOSSES
-from lmf.profiles import Profile, get_profile, hparam_pairs
+from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
 
 METRICS = ("accuracy", "precision", "recall", "macro_f1")
 PARTS = ("train", "val", "test")
@@ -378,22 +378,15 @@ def table6(hparam_runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     return order_rows(table, dataset=paper.PAPER_DATASETS, model=paper.PAPER_MODELS)
 
 
-#: Fig 4's settings: which (α, β) belong to each, and the value that varies.
-SETTINGS = {
-    "Setting 1 (α = β)": (lambda a, b: np.isclose(a, b), "alpha"),
-    "Setting 2 (α = 1)": (lambda a, b: np.isclose(a, 1.0), "beta"),
-    "Setting 3 (β = 1)": (lambda a, b: np.isclose(b, 1.0), "alpha"),
-}
-
-
 def fig4_data(hparam_runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig 4: the hyperparameter runs grouped into Settings 1–3 (a run at α = β = 1 belongs to
     all three). Returns ``summary`` (setting, mean, mad, n: test macro-F1 % over the setting's
     runs) and ``per_value`` (setting, value, alpha, beta, macro_f1)."""
     runs = hparam_runs[hparam_runs.loss == "lmf"]
     frames = []
-    for setting, (member, varied) in SETTINGS.items():
-        chosen = runs[member(runs.alpha.to_numpy(), runs.beta.to_numpy())]
+    for number, (setting, varied) in HPARAM_SETTINGS.items():
+        chosen = runs[in_setting(number, runs.alpha.to_numpy(dtype=float),
+                                 runs.beta.to_numpy(dtype=float))]
         frames.append(pd.DataFrame({
             "setting": setting, "value": chosen[varied].to_numpy(),
             "alpha": chosen.alpha.to_numpy(), "beta": chosen.beta.to_numpy(),

@@ -1,4 +1,4 @@
-"""Sweeps: the paper's grids, resumable, on a laptop or a SLURM cluster (issue 6).
+"""Sweeps: the paper's grids, resumable, on a laptop or a SLURM cluster.
 
 ``build_grid(name, profile, seeds)`` lists the configs; ``ensure(grid, launcher=...)`` trains
 what is missing and returns the finished runs; ``status(grid)`` counts done/running/missing.

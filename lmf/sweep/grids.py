@@ -19,15 +19,13 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
 
 from __future__ import annotations
 
-from lmf.errors import ConfigError, unknown_choice
 from lmf.config import RunConfig
-from lmf.profiles import Profile, get_profile, hparam_pairs
+from lmf.errors import ConfigError, unknown_choice
+from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
 
 GRIDS = ("paper", "hparams", "extended")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
                     "unified_focal")
-#: Fig 4's settings: which of (α, β) is held at 1 (None: α = β varied together).
-HPARAM_SETTINGS = {1: "alpha = beta", 2: "alpha = 1, beta varied", 3: "beta = 1, alpha varied"}
 
 
 def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **overrides) -> list[RunConfig]:
@@ -54,7 +52,7 @@ def settings_of(config) -> tuple[int, ...]:
     """Fig 4's settings (1, 2, 3) a hyperparameter-study config (or ``load_runs`` row) belongs to."""
     params = config.loss_params if isinstance(config, RunConfig) else config
     alpha, beta = float(params["alpha"]), float(params["beta"])
-    return tuple(s for s, member in ((1, alpha == beta), (2, alpha == 1.0), (3, beta == 1.0)) if member)
+    return tuple(n for n in HPARAM_SETTINGS if in_setting(n, alpha, beta))
 
 
 def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[RunConfig]:

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lmf.profiles import get_profile
 from lmf.cam import figure3
 from lmf.cam.figure import CamRow
 from lmf.cam.from_runs import _attach_region
 from lmf.cam.scores import read_boxes
 from lmf.errors import ConfigError, DataError
+from lmf.profiles import get_profile
 
 LOSSES = ["cce", "ldam", "lmf"]  # a subset keeps the test short; order as in the paper
 
@@ -22,7 +22,7 @@ LOSSES = ["cce", "ldam", "lmf"]  # a subset keeps the test short; order as in th
 def store(tmp_path_factory):
     """Five one-epoch runs of the cpu profile (LMF_DATA/RESULTS/FIGURES in a temp folder)."""
     from lmf.runs import load_runs
-    from lmf.train import RunConfig, fit
+    from lmf.train import fit
 
     root = tmp_path_factory.mktemp("store")
     with pytest.MonkeyPatch.context() as patch:
@@ -166,7 +166,7 @@ def test_figure3_on_a_covid_tree_uses_lung_masks_and_original_pixel_boxes(tmp_pa
                                                                           monkeypatch):
     from lmf.profiles import Profile
     from lmf.runs import load_runs
-    from lmf.train import RunConfig, fit
+    from lmf.train import fit
 
     for variable in ("LMF_DATA", "LMF_RESULTS", "LMF_FIGURES"):
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))

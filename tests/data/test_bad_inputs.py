@@ -1,4 +1,4 @@
-"""Every bad input of issue 4 ends in one clear error, and never in a half-built cache."""
+"""Every bad input of a dataset ends in one clear error, and never in a half-built cache."""
 
 import pytest
 

@@ -43,7 +43,8 @@ def test_isic_drops_unk_reads_floats_nested_folder_and_lesions(tmp_path, trees):
     labels = ["MEL", "NV", "SCC", "AK", "UNK", "VASC"]
     lesions = ["IL_1", "IL_1", "", "IL_2", "IL_3", ""]
     root = trees.isic(tmp_path / "isic", labels, lesions=lesions)
-    index = read_index("isic2019", root)
+    with pytest.warns(UserWarning, match="1 image\\(s\\) labelled UNK are left out"):
+        index = read_index("isic2019", root)
     assert index["class_name"].tolist() == ["MEL", "NV", "SCC", "AK", "VASC"]
     assert index.attrs["class_names"] == ["AK", "BCC", "BKL", "DF", "MEL", "NV", "SCC", "VASC"]
     assert index["label"].tolist() == [4, 5, 6, 0, 7]

@@ -19,7 +19,7 @@ def test_every_loss_builds_and_returns_a_differentiable_scalar(name):
     assert value.shape == () and logits.grad.abs().sum() > 0
 
 
-def test_registry_holds_the_issue_names_with_the_paper_losses_first():
+def test_registry_holds_every_loss_with_the_paper_losses_first():
     assert LOSSES[:5] == PAPER_LOSSES
     assert set(LOSSES) == {
         "cce", "wcce", "bwcce", "ldam", "focal", "lmf", "cb", "ldam_drw", "soft_mcc", "soft_f1",

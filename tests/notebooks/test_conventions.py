@@ -1,4 +1,4 @@
-"""Every numbered notebook follows the project's conventions (design.md, issue 7)."""
+"""Every numbered notebook follows the project's conventions (design.md)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ rows labelled UNK would be dropped, leaving 8 classes. ``group`` is the ``lesion
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from lmf.data.sources.base import (
@@ -33,13 +34,16 @@ METADATA_HEADER = "image,age_approx,anatom_site_general,lesion_id,sex"
 
 
 def read_index(root: Path):
-    """The ISIC 2019 index (UNK dropped)."""
+    """The ISIC 2019 index; rows labelled UNK are dropped with a warning that counts them."""
     require_dir(SOURCE, root, root)
     path = require_file(SOURCE, root / GROUND_TRUTH, root)
     table = read_csv(path, GROUND_TRUTH_HEADER.split(","), GROUND_TRUTH_HEADER)
     duplicates_error(path, table["image"])
     classes = one_hot_class(table, GROUND_TRUTH_HEADER.split(",")[1:], "image", path)
     keep = (classes != "UNK").to_numpy()
+    if not keep.all():
+        warnings.warn(f"{path}: {int((~keep).sum())} image(s) labelled UNK are left out (the "
+                      "paper's 8 classes have no UNK)", stacklevel=2)
     table, classes = table[keep], classes[keep]
     images = require_dir(SOURCE, root / IMAGES, root)
     if (images / IMAGES).is_dir():
