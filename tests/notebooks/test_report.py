@@ -145,7 +145,7 @@ def test_per_class_split_lists_datasets_and_classes_as_published():
     assert isic[:1] == ["AK"] and isic[-3:] == ["SCC", "VASC", "UNK"]
     for dataset in ("odir5k", "ham10000", "covid19"):
         assert table[table.dataset == dataset]["class"].tolist() == _published_classes(dataset)
-    assert list(tables.table1(shuffled).dataset) == list(paper.PAPER_DATASETS)
+    assert list(tables.table1(shuffled, "paper").dataset) == list(paper.PAPER_DATASETS)
 
 
 def test_split_counts_of_indexes_follow_the_paper_order():
