@@ -131,6 +131,25 @@ def weights_cached(arch: str) -> bool:
     )
 
 
+def classifier_head(model: nn.Module) -> nn.Module:
+    """The module that turns the penultimate features into logits: the preset's replaced head,
+    timm's ``get_classifier()``, else the model's last ``nn.Linear``. Its *input* is the feature
+    vector of an image (after global pooling; dropout before the head is the identity in eval
+    mode)."""
+    for preset in ARCHITECTURES.values():
+        if isinstance(model, preset.family):
+            return model.get_submodule(preset.head)
+    if hasattr(model, "get_classifier"):
+        head = model.get_classifier()
+        if isinstance(head, nn.Module) and not isinstance(head, nn.Identity):
+            return head
+    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    if not linears:
+        raise ConfigError(f"{type(model).__name__} has no linear classifier head to read "
+                          "features from")
+    return linears[-1]
+
+
 def cam_target_layer(model: nn.Module) -> nn.Module:
     """The layer Grad-CAM should hook: the model's last convolutional block.
 
