@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lmf.data.decode import load_image
 from lmf.atomic import remove_stale_temporaries, storage_error, temporary_sibling
+from lmf.data.decode import load_image
 from lmf.errors import DataError, StorageError, unknown_choice
 from lmf.machine import decoding_threads
 
