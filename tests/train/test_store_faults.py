@@ -87,12 +87,17 @@ def test_unreadable_last_checkpoint_restarts_the_run(reference, tmp_path, monkey
     assert not last.exists() and runs.is_done(last.parent)
 
 
-@pytest.fixture
-def damaged_run(tiny_config, tmp_path):
-    """A finished one-epoch run whose ``metrics.json`` was lost: (config, results, metrics)."""
+@pytest.fixture(params=["lost", "cut short"])
+def damaged_run(request, tiny_config, tmp_path):
+    """A finished one-epoch run whose ``metrics.json`` was lost or cut short:
+    (config, results, metrics)."""
     config, results = tiny_config(epochs=1), tmp_path / "results"
     metrics = fit(config, results, quiet=True).metrics
-    (runs.run_dir(config.identity(), results) / runs.METRICS).unlink()
+    file = runs.run_dir(config.identity(), results) / runs.METRICS
+    if request.param == "lost":
+        file.unlink()
+    else:
+        file.write_bytes(file.read_bytes()[:100])
     return config, results, metrics
 
 
@@ -106,7 +111,7 @@ def test_sweep_reports_a_damaged_run_missing_and_trains_it_again(damaged_run):
     config, results, metrics = damaged_run
     assert status([config], results=results) == {"done": 0, "running": 0, "missing": 1,
                                                   "total": 1}
-    with pytest.warns(UserWarning, match="marked done but lacks metrics.json"):
+    with pytest.warns(UserWarning, match=r"marked done but lacks \(or cannot read\) metrics.json"):
         table = ensure([config], results=results)
     assert list(table["run_id"]) == [config.run_id]
     assert same_numbers(runs.load_metrics(table["run_dir"][0])) == same_numbers(metrics)
@@ -115,7 +120,7 @@ def test_sweep_reports_a_damaged_run_missing_and_trains_it_again(damaged_run):
 
 def test_cli_train_trains_a_damaged_run_again(damaged_run, capsys):
     config, results, metrics = damaged_run
-    with pytest.warns(UserWarning, match="marked done but lacks metrics.json"):
+    with pytest.warns(UserWarning, match=r"marked done but lacks \(or cannot read\) metrics.json"):
         assert main([*TRAIN_ARGS, "--results", str(results)]) == 0
     path = runs.run_dir(config.identity(), results)
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(path)
