@@ -45,13 +45,13 @@ from lmf.losses.lmf import LMFLoss
 from lmf.losses.margin import LDAMDRWLoss, LDAMLoss
 from lmf.losses.metric import SoftMetricLoss
 from lmf.losses.unified_focal import UnifiedFocalLoss, rare_classes
-from lmf.validation import as_class_vector, as_counts, check_choice
 from lmf.losses.weights import (
     bwcce_weights,
     class_balanced_weights,
     inverse_frequency_weights,
     ldam_margins,
 )
+from lmf.validation import as_class_vector, as_counts, check_choice
 
 MARGINS = "margins"
 

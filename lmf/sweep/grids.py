@@ -19,8 +19,8 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
 
 from __future__ import annotations
 
-from lmf.errors import ConfigError, unknown_choice
 from lmf.config import RunConfig
+from lmf.errors import ConfigError, unknown_choice
 from lmf.profiles import Profile, get_profile, hparam_pairs
 
 GRIDS = ("paper", "hparams", "extended")
