@@ -58,10 +58,17 @@ def write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
 
 
 def storage_error(error: OSError, folder: Path) -> OSError | StorageError:
-    """A StorageError naming ``folder`` when ``error`` is the storage's fault, else ``error``."""
+    """A StorageError naming ``folder`` when ``error`` is the storage's fault, else ``error``.
+
+    A ``folder`` that could not be created is named by its nearest existing parent: the folder
+    that refused it.
+    """
     advice = _ADVICE.get(error.errno)
     if advice is None:
         return error
+    folder = Path(folder)
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
     return StorageError(f"cannot write to {folder}: {advice} ({error.strerror}); nothing "
                         "half-written was left, and rerunning the same command continues")
 

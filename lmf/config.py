@@ -127,16 +127,16 @@ class RunConfig:
 
         The execution fields are left out; loss parameters are completed with their defaults
         (``--gamma 1.5`` for focal is the default run); dataset options are completed with the
-        source's defaults; ``data`` is the fingerprint of the dataset's content.
+        source's defaults, and with the split seed for sources lmf splits; ``data`` is the fingerprint of the dataset's content.
         """
-        from lmf.data import fingerprint, source_options
+        from lmf.data import dataset_options, fingerprint
         from lmf.losses import check_loss_params
 
         values = {name: value for name, value in self.to_dict().items()
                   if name not in EXECUTION_FIELDS}
         values["loss_params"] = check_loss_params(self.loss, self.loss_params)
-        values["dataset_params"] = source_options(self.dataset, self.image_size,
-                                                  self.dataset_params)
+        values["dataset_params"] = dataset_options(self.dataset, self.image_size,
+                                                   self.dataset_params)
         values["data"] = fingerprint(self.dataset, self.data_root, size=self.image_size,
                                      **self.dataset_params)
         return values

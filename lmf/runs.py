@@ -23,7 +23,8 @@ facebookresearch/DomainBed ``domainbed/scripts/sweep.py``):
 
 Every file is written through :mod:`lmf.atomic` (temporary name, fsync, rename), so a killed run
 never leaves a file that looks complete. A directory whose ``done`` marker is not backed by
-every file of a finished run is *damaged*: it is reported, never read, and trained again.
+every file of a finished run (present, its JSON readable) is *damaged*: it is reported, never
+read, and trained again.
 """
 
 from __future__ import annotations
@@ -91,8 +92,21 @@ def is_done(path: str | Path) -> bool:
 
 
 def missing_files(path: str | Path) -> list[str]:
-    """The files of a finished run that ``path`` lacks."""
-    return [name for name in FINISHED_FILES if not (Path(path) / name).is_file()]
+    """The files of a finished run that ``path`` lacks, or whose JSON cannot be read (a copy cut
+    short)."""
+    return [name for name in FINISHED_FILES if not _readable(Path(path) / name)]
+
+
+def _readable(file: Path) -> bool:
+    if not file.is_file():
+        return False
+    if file.suffix != ".json":
+        return True
+    try:
+        json.loads(file.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def is_damaged(path: str | Path) -> bool:

@@ -79,7 +79,8 @@ def fit(config: RunConfig, results: str | Path | None = None, quiet: bool = Fals
         if not runs.is_done(path):  # another process may have finished it while we waited
             if runs.is_damaged(path):
                 missing = runs.discard_done_marker(path)
-                warnings.warn(f"run {path.name} was marked done but lacks {', '.join(missing)}; "
+                warnings.warn(f"run {path.name} was marked done but lacks (or cannot read) "
+                              f"{', '.join(missing)}; "
                               "training it again", stacklevel=2)
             with _deterministic(config):
                 _Trainer(config, identity, path, quiet).run()

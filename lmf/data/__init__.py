@@ -9,9 +9,9 @@ from lmf.data.prepared import (
     Part,
     PreparedData,
     check_dataset,
+    dataset_options,
     fingerprint,
     prepare,
-    source_options,
 )
 from lmf.data.registry import DATASETS, get_source, read_index
 from lmf.data.splits import group_split, paper_split, split_leakage
@@ -23,13 +23,13 @@ __all__ = [
     "PreparedData",
     "augment",
     "check_dataset",
+    "dataset_options",
     "fingerprint",
     "get_source",
     "group_split",
     "paper_split",
     "prepare",
     "read_index",
-    "source_options",
     "split_leakage",
     "to_tensor",
 ]

@@ -168,14 +168,19 @@ def _listed(name: str, root, size: int, params: dict):
     return source, params, index, list_key
 
 
-def source_options(name: str, size: int, params: dict) -> dict:
-    """The source options of ``params`` (``prepare``'s own left out) completed with their
-    defaults, as ``prepare`` would use them at ``size`` px."""
+def dataset_options(name: str, size: int, params: dict) -> dict:
+    """What of ``params`` changes the data a run trains on, as ``prepare`` would use it at
+    ``size`` px: the source options completed with their defaults and, for a source that lmf
+    splits, the split seed (default 0). ``on_error`` is left out: which images a cache skipped
+    is recorded with the cache, not chosen by later calls."""
     source = get_source(name)
     options = {k: v for k, v in params.items() if k not in PREPARE_OPTIONS}
     if source.params_for_size is not None:
         options = source.params_for_size(size, options)
-    return source_params(source, options)
+    options = source_params(source, options)
+    if not source.presplit:
+        options["seed"] = int(params.get("seed", 0))
+    return options
 
 
 def check_dataset(name: str, params: dict) -> None:

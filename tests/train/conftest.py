@@ -4,10 +4,13 @@ that train in about half a second per epoch."""
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pytest
+import torch
 
+import lmf.train
 from lmf.data import prepare
 from lmf.profiles import get_profile
 from lmf.train import RunConfig, fit
@@ -32,6 +35,25 @@ def tiny(loss: str = "cce", **overrides) -> RunConfig:
     return get_profile("cpu").config("digits_lt", "resnet50", loss, **{**TINY, **overrides})
 
 
+def on_training_steps(monkeypatch, change) -> None:
+    """Every loss ``fit`` builds returns ``change(step, targets, loss)`` on each training step
+    (``step`` counts from 0 over the whole run, resumes included); evaluation is left alone."""
+    build_loss, steps = lmf.train.build_loss, itertools.count()
+
+    def building(*args, **kwargs):
+        loss = build_loss(*args, **kwargs)
+        forward = loss.forward
+
+        def changed(logits, targets):
+            value = forward(logits, targets)
+            return change(next(steps), targets, value) if torch.is_grad_enabled() else value
+
+        loss.forward = changed
+        return loss
+
+    monkeypatch.setattr(lmf.train, "build_loss", building)
+
+
 @pytest.fixture
 def tiny_config():
     """``tiny_config(loss="cce", **overrides)``: a RunConfig that trains in about a second."""
@@ -44,3 +66,27 @@ def finished_run(tmp_path_factory):
     config = tiny(epochs=4)
     results = tmp_path_factory.mktemp("shared_results")
     return config, results, fit(config, results, quiet=True)
+
+
+#: A tiny imagefolder tree (8×8 images): counts[part][class].
+TREE = {"train": {"a": 6, "b": 4}, "val": {"a": 2, "b": 2}, "test": {"a": 2, "b": 2}}
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch):
+    """``LMF_DATA`` in the test's own folder, so caches of fixture trees never touch ``data/``."""
+    home = tmp_path / "lmf_data"
+    monkeypatch.setenv("LMF_DATA", str(home))
+    return home
+
+
+@pytest.fixture
+def image_tree(trees, data_home):
+    """``image_tree(root)``: writes the tiny imagefolder tree at ``root`` and returns ``root``."""
+    return lambda root: trees.imagefolder(root, TREE)
+
+
+def tree_config(root, **overrides) -> RunConfig:
+    """A tiny run (8 px, batches of 4) of the imagefolder tree at ``root``."""
+    return tiny(dataset="imagefolder", data_root=str(root),
+                **{"image_size": 8, "batch_size": 4, **overrides})

@@ -16,7 +16,7 @@ from lmf.errors import ConfigError, RunError
 from lmf.profiles import get_profile
 from lmf.train import RunConfig, fit
 
-from .conftest import steps_per_epoch, train_counts
+from .conftest import on_training_steps, steps_per_epoch, train_counts
 
 
 def test_metrics_json_layout(finished_run):
@@ -112,35 +112,11 @@ def test_another_seed_gives_other_results(finished_run, tiny_config, tmp_path):
     assert other.history["train_loss"][0] != first.history["train_loss"][0]
 
 
-class _NanAt:
-    """Wraps a loss: the training call number ``at`` (0-based, counted over epochs) gives NaN."""
-
-    def __init__(self, build_loss, at):
-        self.build_loss, self.at, self.calls = build_loss, at, 0
-
-    def __call__(self, *args, **kwargs):
-        loss = self.build_loss(*args, **kwargs)
-        wrapper = self
-
-        class Wrapped(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.inner = loss
-
-            def forward(self, logits, targets):
-                value = self.inner(logits, targets)
-                if torch.is_grad_enabled():
-                    wrapper.calls += 1
-                    if wrapper.calls - 1 == wrapper.at:
-                        return value * float("nan")
-                return value
-
-        return Wrapped()
-
-
 def test_non_finite_loss_stops_with_epoch_and_step(tiny_config, tmp_path, monkeypatch):
     config = tiny_config(epochs=3)
-    monkeypatch.setattr(lmf.train, "build_loss", _NanAt(lmf.train.build_loss, steps_per_epoch() + 4))
+    nan_at = steps_per_epoch() + 4
+    on_training_steps(monkeypatch,
+                      lambda step, targets, loss: loss * float("nan") if step == nan_at else loss)
     with pytest.raises(RunError, match=r"epoch 1 step 4\b") as error:
         fit(config, tmp_path, quiet=True)
     assert "nan" in str(error.value).lower()
@@ -176,21 +152,12 @@ def test_sampler_draws_classes_with_expected_frequencies(sampler, power):
 def _labels_seen(config, tmp_path, monkeypatch) -> np.ndarray:
     """Training labels of every step of a 1-epoch run."""
     seen = []
-    build_loss = lmf.train.build_loss
 
-    def recording(*args, **kwargs):
-        loss = build_loss(*args, **kwargs)
-        forward = loss.forward
-
-        def record(logits, targets):
-            if torch.is_grad_enabled():
-                seen.append(targets.clone())
-            return forward(logits, targets)
-
-        loss.forward = record
+    def record(step, targets, loss):
+        seen.append(targets.clone())
         return loss
 
-    monkeypatch.setattr(lmf.train, "build_loss", recording)
+    on_training_steps(monkeypatch, record)
     fit(config, tmp_path, quiet=True)
     return torch.cat(seen).numpy()
 

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from lmf import runs
 from lmf.train import fit
 
-from .conftest import steps_per_epoch
+from .conftest import on_training_steps, steps_per_epoch
 
 #: child: trains the run; with STOP_AT >= 0, training step STOP_AT (counted over epochs) writes
 #: the marker file and waits to be killed
@@ -122,28 +121,18 @@ def test_resume_after_sigkill_when_first_checkpoint_appears(finished_run, tmp_pa
 def test_resume_restores_scheduler_sampler_and_augmentation(tiny_config, tmp_path, monkeypatch):
     """An in-process interruption (a failing epoch 1) with every random stream in use: the shuffled
     square-root sampler, augmentation and a per-epoch LR decay."""
-    import lmf.train
 
     config = tiny_config(epochs=3, sampler="sqrt", augment=True, lr_step=2, lr_gamma=0.5)
     reference = fit(config, tmp_path / "reference", quiet=True)
     assert list(reference.history["lr"]) == pytest.approx([1e-2, 1e-2, 5e-3])
-    build_loss, calls = lmf.train.build_loss, [0]
+    stop_at = steps_per_epoch() + 6  # epoch 1, step 6
 
-    def failing_in_epoch_1(*args, **kwargs):
-        loss = build_loss(*args, **kwargs)
-        forward = loss.forward
-
-        def step(logits, targets):
-            if torch.is_grad_enabled():
-                calls[0] += 1
-                if calls[0] == steps_per_epoch() + 7:  # epoch 1, step 6
-                    raise KeyboardInterrupt  # like Ctrl-C
-            return forward(logits, targets)
-
-        loss.forward = step
+    def failing_in_epoch_1(step, targets, loss):
+        if step == stop_at:
+            raise KeyboardInterrupt  # like Ctrl-C
         return loss
 
-    monkeypatch.setattr(lmf.train, "build_loss", failing_in_epoch_1)
+    on_training_steps(monkeypatch, failing_in_epoch_1)
     with pytest.raises(KeyboardInterrupt):
         fit(config, tmp_path / "resumed", quiet=True)
     monkeypatch.undo()
