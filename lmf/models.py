@@ -37,12 +37,12 @@ import torch
 import torchvision
 from torch import nn
 
+from lmf.config import HEADS
 from lmf.errors import ConfigError, DataError, unknown_choice
 from lmf.resnet_cifar import NormedLinear, resnet32
 from lmf.validation import check_choice
 
 TIMM_PREFIX = "timm:"
-HEADS = ("linear", "normed")
 #: Architectures built here, from scratch: name -> (constructor of K classes, classifier name).
 SCRATCH_ARCHITECTURES = {"resnet32_cifar": (resnet32, "linear")}
 

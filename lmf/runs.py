@@ -218,7 +218,7 @@ def _row(path: Path) -> dict:
             row[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
     row["best_epoch"] = metrics["best_epoch"]
     for part in ("val", "test"):
-        for name, value in metrics[part].items():
+        for name, value in metrics.get(part, {}).items():  # a run may have no val split
             if isinstance(value, int | float):
                 row[f"{part}_{name}"] = value
     row["test_per_class_f1"] = metrics["test"]["per_class_f1"]
