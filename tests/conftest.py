@@ -68,9 +68,12 @@ def write_cifar(root, dataset: str = "cifar10", per_class: int = 20, test_per_cl
 
 
 @pytest.fixture
-def cifar_tree(tmp_path):
+def cifar_tree(tmp_path, monkeypatch):
     """``cifar_tree(dataset="cifar10", **options)``: a torchvision-format CIFAR tree (see
-    ``write_cifar``) in a temporary folder; returns its root."""
+    ``write_cifar``) in a temporary folder, with ``LMF_DATA`` (caches) there too; returns its
+    root."""
+    monkeypatch.setenv("LMF_DATA", str(tmp_path / "lmf_data"))
+
     def make(dataset: str = "cifar10", **options):
         return write_cifar(tmp_path / f"{dataset}_root", dataset, **options)
     return make
