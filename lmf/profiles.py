@@ -189,6 +189,11 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+#: The profiles that run the paper's notebooks (their ``models`` are the paper's three model ids,
+#: each with Fig 3's and Fig 4's settings); ``cifar_lt`` is a benchmark of its own, run with
+#: ``lmf sweep cifar_lt`` and ``lmf.report.cifar_lt``.
+PAPER_PROFILES = ("cpu", "medmnist", "paper")
+
 #: Fig 4's settings: number -> (title, the weight that varies). Setting 1 varies α = β together,
 #: Setting 2 holds α = 1, Setting 3 holds β = 1 (Sadi et al., Section "Hyperparameter study").
 HPARAM_SETTINGS = {1: ("Setting 1 (α = β)", "alpha"), 2: ("Setting 2 (α = 1)", "beta"),
