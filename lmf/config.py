@@ -4,7 +4,10 @@ The recipe (Sadi et al., LMF paper, Section "Experimental setup"; authors' repos
 Adnan-Sadi/LMFLOSS, ``train.py`` and ``config.ini``) is the default: Adam (lr 1e-4, weight_decay
 5e-4 as L2 inside Adam, not AdamW), StepLR (30 epochs, ×0.1, stepped once per epoch), batch 32,
 100 epochs, seed 23, 224 px, shuffled training batches, no augmentation, no mean/std
-normalisation, ImageNet weights.
+normalisation, ImageNet weights, a linear head, the best epoch chosen on val macro-F1.
+Other recipes (Cao et al.'s long-tailed CIFAR: SGD, warm-up and multi-step schedule, pad-crop-flip,
+CIFAR statistics, cosine head, selection on test) are values of the same fields; the optimiser
+and schedule are built by ``lmf.optim``.
 
 **Identity.** A run's directory is named by a hash of :meth:`RunConfig.identity`: the fields
 that change the numbers (data *content*, model, loss and its parameters with their defaults
@@ -27,22 +30,39 @@ import re
 from dataclasses import dataclass, field
 
 from lmf.errors import ConfigError
+from lmf.optim import OPTIMIZERS, SCHEDULES
 from lmf.validation import check_choice, check_flag, check_integer, check_number
 
 SAMPLERS = ("none", "balanced", "sqrt")
 SPLITS = ("paper", "group")
+#: ``augment``: none; ``shift`` (``lmf.data.augment``; ``True`` means it); ``pad_crop_flip``
+#: (``lmf.data.pad_crop_flip``, the long-tailed CIFAR protocol's).
+AUGMENTATIONS = ("none", "shift", "pad_crop_flip")
+#: ``normalize``: the channel statistics of ``lmf.data.transforms.NORMALIZATIONS`` (``True``
+#: means ``imagenet``).
+NORMALIZE = ("none", "imagenet", "cifar")
+HEADS = ("linear", "normed")
+#: ``selection``: the part whose score picks the best epoch: ``val`` (macro-F1, the LMF paper's)
+#: or ``test`` (top-1 accuracy on the test set, as kaidic/LDAM-DRW's ``best_acc1``; for
+#: comparing with published long-tailed CIFAR numbers only).
+SELECTIONS = ("val", "test")
 #: Fields that say where and how a run executes; they are not hashed into its identity.
 EXECUTION_FIELDS = ("data_root", "device", "workers", "labels")
 
 #: Integer fields and their lowest valid value.
-_INTEGERS = {"epochs": 1, "batch_size": 2, "lr_step": 1, "image_size": 8, "seed": 0,
-             "workers": 0, "threads": 1}
+_INTEGERS = {"epochs": 1, "batch_size": 2, "lr_step": 1, "warmup_epochs": 0, "image_size": 8,
+             "seed": 0, "workers": 0, "threads": 1}
 #: Real-valued fields and their valid interval (``check_number`` keywords).
 _NUMBERS = {"lr": {"low": 0.0, "low_open": True},
             "weight_decay": {"low": 0.0},
+            "momentum": {"low": 0.0, "high": 1.0, "high_open": True},
             "lr_gamma": {"low": 0.0, "high": 1.0, "low_open": True}}
-_FLAGS = ("pretrained", "augment", "normalize", "amp", "channels_last", "compile")
-_CHOICES = {"sampler": SAMPLERS, "split": SPLITS}
+_FLAGS = ("pretrained", "amp", "channels_last", "compile")
+_CHOICES = {"sampler": SAMPLERS, "split": SPLITS, "optimizer": OPTIMIZERS,
+            "lr_schedule": SCHEDULES, "head": HEADS, "selection": SELECTIONS}
+#: Choices that also take a bool: field -> (choices, the choice of False, of True).
+_SWITCHES = {"augment": (AUGMENTATIONS, "none", "shift"),
+             "normalize": (NORMALIZE, "none", "imagenet")}
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
@@ -55,6 +75,12 @@ class RunConfig:
     (e.g. ``{"imbalance": 15}`` for digits_lt, ``{"seed": 1}`` for the split seed),
     ``loss_params`` to ``lmf.losses.build_loss``. ``labels`` are names for readers, not
     hashed: the paper's ``dataset_id`` and ``model_id`` a profile built the run for.
+
+    ``optimizer`` (``adam`` | ``sgd``; ``momentum`` is SGD's), ``lr_schedule`` (``step``:
+    ``lr_step``, ``lr_gamma``; ``warmup_multistep``: ``warmup_epochs``, ``lr_milestones``,
+    ``lr_gamma``): see ``lmf.optim``. ``augment``, ``normalize``, ``head`` and ``selection`` take
+    the names of ``AUGMENTATIONS``, ``NORMALIZE``, ``HEADS`` and ``SELECTIONS`` (``augment`` and
+    ``normalize`` also a bool: ``True`` is ``shift`` / ``imagenet``).
 
     ``threads`` is the number of intra-op threads (``torch.set_num_threads``) a run trains with on
     the CPU. PyTorch splits its CPU reductions (BatchNorm statistics, weight gradients, sums) into
@@ -73,17 +99,24 @@ class RunConfig:
     loss_params: dict = field(default_factory=dict)
     epochs: int = 100
     batch_size: int = 32
+    optimizer: str = "adam"
     lr: float = 1e-4
+    momentum: float = 0.9
     weight_decay: float = 5e-4
+    lr_schedule: str = "step"
     lr_step: int = 30
     lr_gamma: float = 0.1
+    warmup_epochs: int = 0
+    lr_milestones: tuple[int, ...] = ()
     image_size: int = 224
     seed: int = 23
     pretrained: bool = True
     weights: str | None = None
-    augment: bool = False
-    normalize: bool = False
+    head: str = "linear"
+    augment: str = "none"
+    normalize: str = "none"
     sampler: str = "none"
+    selection: str = "val"
     resize_schedule: tuple[tuple[int, int], ...] | None = None
     device: str = "auto"
     amp: bool = True
@@ -157,6 +190,11 @@ def _checked_fields(config: RunConfig) -> dict:
         values[name] = check_flag(name, getattr(config, name))
     for name, valid in _CHOICES.items():
         values[name] = check_choice(name, getattr(config, name), valid)
+    for name, (valid, off, on) in _SWITCHES.items():
+        value = getattr(config, name)
+        values[name] = (on if value else off) if isinstance(value, bool) else check_choice(
+            name, value, valid)
+    values["lr_milestones"] = _milestones(config)
     if not isinstance(config.device, str) or not _DEVICE.fullmatch(config.device):
         raise ConfigError(f"device must be auto, cpu, cuda, cuda:<n> or mps, got {config.device!r}")
     for name in ("dataset_params", "loss_params", "labels"):
@@ -172,6 +210,23 @@ def _checked_fields(config: RunConfig) -> dict:
         values[name] = None if value is None else str(value)
     values["resize_schedule"] = _schedule(config.resize_schedule)
     return values
+
+
+def _milestones(config: RunConfig) -> tuple[int, ...]:
+    """``lr_milestones`` as increasing epochs >= 1; it and ``warmup_epochs`` belong to the
+    ``warmup_multistep`` schedule only."""
+    try:
+        milestones = tuple(int(m) for m in config.lr_milestones)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"lr_milestones must be epochs like (160, 180), got "
+                          f"{config.lr_milestones!r}") from error
+    if list(milestones) != sorted(set(milestones)) or any(m < 1 for m in milestones):
+        raise ConfigError(f"lr_milestones must be increasing epochs >= 1, got {milestones!r}")
+    if config.lr_schedule != "warmup_multistep" and (milestones or config.warmup_epochs):
+        raise ConfigError("lr_milestones and warmup_epochs belong to lr_schedule="
+                          "'warmup_multistep'; set it, or drop them (the 'step' schedule uses "
+                          "lr_step and lr_gamma)")
+    return milestones
 
 
 def _schedule(schedule) -> tuple[tuple[int, int], ...] | None:

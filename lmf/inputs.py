@@ -24,7 +24,8 @@ def model_inputs(images, config: RunConfig, *, size: int | None = None,
                  memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
     """uint8 images N×H×W×3 (array or tensor) → float32 N×3×S×S on ``device``.
 
-    Pixels are scaled to [0, 1] (and ImageNet-normalised when ``config.normalize``); ``size``
+    Pixels are scaled to [0, 1] (and standardised with the statistics ``config.normalize``
+    names); ``size``
     (default ``config.image_size``) resizes bilinearly with antialiasing when it differs, as
     progressive resizing needs.
     """

@@ -8,6 +8,12 @@ timm holds no port of torchvision's EfficientNetV2-S weights (its ``tf_efficient
 TensorFlow model), which is why the presets use torchvision throughout.
 
 ``"timm:<name>"`` builds any timm model with ``num_classes=K`` (the CPU profile's small CNNs).
+``"resnet32_cifar"`` is the CIFAR ResNet-32 of the long-tailed CIFAR protocol
+(``lmf.resnet_cifar``), trained from scratch (it has no ImageNet weights).
+
+Heads: ``head="linear"`` (the default) keeps the architecture's ``Linear(in, K)``;
+``head="normed"`` replaces it by the cosine classifier of LDAM (``lmf.resnet_cifar.NormedLinear``,
+no bias), for any architecture.
 
 Weights: ``pretrained=True`` loads the ImageNet weights as torchvision itself does
 (``builder(weights=<enum>)``), from its cache ``$TORCH_HOME/hub/checkpoints/<file name of the
@@ -31,9 +37,14 @@ import torch
 import torchvision
 from torch import nn
 
+from lmf.config import HEADS
 from lmf.errors import ConfigError, DataError, unknown_choice
+from lmf.resnet_cifar import NormedLinear, resnet32
+from lmf.validation import check_choice
 
 TIMM_PREFIX = "timm:"
+#: Architectures built here, from scratch: name -> (constructor of K classes, classifier name).
+SCRATCH_ARCHITECTURES = {"resnet32_cifar": (resnet32, "linear")}
 
 
 @dataclass(frozen=True)
@@ -78,24 +89,38 @@ ARCHITECTURES: dict[str, Preset] = {
 
 
 def build_model(
-    arch: str, num_classes: int, pretrained: bool = False, weights: str | Path | None = None
+    arch: str, num_classes: int, pretrained: bool = False, weights: str | Path | None = None,
+    head: str = "linear",
 ) -> nn.Module:
     """A classifier for ``num_classes`` classes.
 
     Args:
-        arch: a key of ``ARCHITECTURES`` or ``"timm:<name>"`` for any timm model.
+        arch: a key of ``ARCHITECTURES`` or ``SCRATCH_ARCHITECTURES``, or ``"timm:<name>"``
+            for any timm model.
         num_classes: K, the output size of the new head.
         pretrained: start from ImageNet weights (cache or download).
         weights: path of a local ``state_dict`` file; overrides ``pretrained``.
+        head: ``"linear"`` or ``"normed"`` (cosine logits, see the module docstring).
     """
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}")
     check_arch(arch)
+    check_choice("head", head, HEADS)
     download = pretrained and weights is None
     if arch.startswith(TIMM_PREFIX):
         model = _build_timm(arch[len(TIMM_PREFIX):], num_classes, download)
+        classifier = model.pretrained_cfg["classifier"]
+    elif arch in SCRATCH_ARCHITECTURES:
+        if download:
+            raise ConfigError(f"{arch} has no pretrained weights; train it from random "
+                              "initialisation with --no-pretrained (pretrained=False)")
+        builder, classifier = SCRATCH_ARCHITECTURES[arch]
+        model = builder(num_classes)
     else:
         model = _build_preset(ARCHITECTURES[arch], num_classes, download)
+        classifier = ARCHITECTURES[arch].head
+    if head == "normed":
+        _replace_head(model, classifier, num_classes, normed=True)
     if weights is not None:
         _load_local_weights(model, Path(weights))
     return model
@@ -113,14 +138,17 @@ def check_arch(arch: str) -> None:
             raise ConfigError(
                 f"unknown timm model {name!r}{hint} (timm.list_models() lists all names)"
             )
-    elif arch not in ARCHITECTURES:
-        raise unknown_choice("model", arch, [*ARCHITECTURES, "timm:<any timm model name>"])
+    elif arch not in ARCHITECTURES and arch not in SCRATCH_ARCHITECTURES:
+        raise unknown_choice("model", arch, [*ARCHITECTURES, *SCRATCH_ARCHITECTURES,
+                                             "timm:<any timm model name>"])
 
 
 def weights_cached(arch: str) -> bool:
     """Whether ``build_model(arch, pretrained=True)`` finds the ImageNet weights on this machine
     without a download: torchvision's cache for the presets, the Hugging Face cache for timm."""
     check_arch(arch)
+    if arch in SCRATCH_ARCHITECTURES:
+        return False
     if not arch.startswith(TIMM_PREFIX):
         return _cache_file(_weight_enum(ARCHITECTURES[arch])).is_file()
     config = timm.models.get_pretrained_cfg(arch[len(TIMM_PREFIX):])
@@ -200,11 +228,17 @@ def _cache_file(weight_enum) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
 
 
-def _replace_head(model: nn.Module, head_name: str, num_classes: int) -> None:
+def _replace_head(model: nn.Module, head_name: str, num_classes: int,
+                  normed: bool = False) -> None:
+    """The ``Linear`` called ``head_name`` replaced by a fresh ``Linear(in, K)`` (or
+    ``NormedLinear(in, K)`` when ``normed``)."""
     parent_name, _, child = head_name.rpartition(".")
     parent = model.get_submodule(parent_name) if parent_name else model
     old = getattr(parent, child) if not child.isdigit() else parent[int(child)]
-    new = nn.Linear(old.in_features, num_classes)
+    if not isinstance(old, nn.Linear):
+        raise ConfigError(f"the classifier {head_name!r} of {type(model).__name__} is a "
+                          f"{type(old).__name__}, not a Linear layer; head='normed' needs one")
+    new = (NormedLinear if normed else nn.Linear)(old.in_features, num_classes)
     if child.isdigit():
         parent[int(child)] = new
     else:
@@ -291,8 +325,9 @@ def _current_densenet_keys(state: dict) -> dict:
 
 
 def _head_parameter_names(model: nn.Module) -> set[str]:
-    """Names of the classifier head's parameters (the last ``nn.Linear`` of the model)."""
-    last = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)][-1]
+    """Names of the classifier head's parameters (the last ``Linear`` or ``NormedLinear``)."""
+    last = [name for name, module in model.named_modules()
+            if isinstance(module, nn.Linear | NormedLinear)][-1]
     return {f"{last}.weight", f"{last}.bias"}
 
 

@@ -4,6 +4,9 @@ The TSV files in ``data/paper/`` are copied from the paper (Sadi et al., journal
 ``000``); ``data/paper/README.md`` says which table each comes from. Dataset ids are
 ``odir5k``, ``ham10000``, ``isic2019``, ``covid19``; model ids ``efficientnetv2_s``, ``resnet50``,
 ``densenet121``; loss ids ``cce``, ``focal``, ``ldam``, ``bwcce``, ``lmf``. Scores are percentages.
+
+Beside them, the long-tailed CIFAR numbers of Cao et al. 2019 (LDAM-DRW, NeurIPS, Table 2:
+top-1 test error %, exponential profile, ρ = 100), the field's yardstick (``cao2019``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ TABLES = {
     "tables2-4": "tables2-4_overall.tsv",
     "table5": "table5_classwise_f1_efficientnetv2_s.tsv",
     "table6": "table6_lmf_alpha_beta.tsv",
+    "cao2019": "cao2019_cifar_lt.tsv",
 }
 
 PAPER_DATASETS = ("odir5k", "ham10000", "isic2019", "covid19")
@@ -56,6 +60,16 @@ def table5() -> pd.DataFrame:
 def table6() -> pd.DataFrame:
     """Table 6: the LMF weights α, β behind each published LMF result."""
     return load("table6")
+
+
+def cao2019() -> pd.DataFrame:
+    """Cao et al. 2019, Table 2: top-1 test error (%) per long-tailed CIFAR set and method.
+
+    Columns ``dataset`` (``cifar10_lt``/``cifar100_lt``), ``imbalance`` (ρ), ``profile``
+    (``exp``), ``method`` (as printed), ``loss`` (the lmf loss that plays the method in the
+    ``cifar_lt`` grid; empty, NaN, where none does), ``top1_error`` and ``source``.
+    """
+    return load("cao2019")
 
 
 def lmf_weights(dataset: str, model: str) -> tuple[float, float]:

@@ -9,7 +9,17 @@ profile    data                                     models
 cpu        digits-LT (embedded, no download)        three small timm CNNs, random init
 medmnist   DermaMNIST via the ``medmnist`` package   the same small CNNs, 64 px
 paper      ODIR-5K, HAM10000, ISIC 2019, COVID-19   EfficientNetV2-S, ResNet50, DenseNet121
+cifar_lt   CIFAR-10-LT, CIFAR-100-LT (ρ = 100)       CIFAR ResNet-32, from scratch
 =========  =======================================  ==========================================
+
+``cifar_lt`` is Cao et al. 2019's long-tailed CIFAR protocol (kaidic/LDAM-DRW, ``cifar_train.py``),
+the field's yardstick, to lay LMF beside published numbers (``lmf.paper.cao2019``): SGD
+(momentum 0.9, lr 0.1, weight decay 2e-4), batch 128, 200 epochs, linear warm-up over 5 epochs,
+lr ×0.01 from (0-based) epoch 160 and ×0.0001 from 180, pad-4 random crop + flip, the reference's
+CIFAR normalisation, fp32, and the best epoch picked on the test set as the reference does
+(``selection="test"``; pass ``selection="val"`` with ``dataset_params={"val_per_class": N}`` for
+the honest variant). Per loss as in the reference: LDAM and LDAM-DRW with the cosine head and
+unweighted LDAM (DRW from epoch 160), focal with γ = 1 unweighted, CB-focal with γ = 1.
 
 ``models`` maps the paper's model id (the column of Tables 2–6) to the architecture that plays
 its part in the profile, so every table can be laid beside the published one.
@@ -53,6 +63,8 @@ class Profile:
         cell_timeout: seconds one notebook cell may run under ``lmf reproduce`` (``None``: no
             limit; the paper profile trains for days inside one cell).
         seeds: seeds of the paper grid (the paper reports one run, seed 23).
+        loss_runs: loss -> RunConfig values for that loss only (``loss_params`` among them
+            update the loss's parameters), e.g. the cosine head of LDAM in ``cifar_lt``.
     """
 
     name: str
@@ -70,13 +82,15 @@ class Profile:
     counterparts: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
     seeds: tuple[int, ...] = (23,)
+    loss_runs: dict[str, dict] = field(default_factory=dict)
 
     def config(self, dataset_id: str, model_id: str, loss: str, **overrides) -> RunConfig:
         """The run of ``dataset_id`` × ``model_id`` × ``loss`` in this profile.
 
         Ids are the paper's (table columns), mapped through ``datasets`` and ``models``; ``run``
-        replaces recipe defaults. LMF's (α, β) come from Table 6 when ``lmf_weights ==
-        "table6"``, else from the profile's fixed pair. ``overrides`` replace any field;
+        replaces recipe defaults, ``loss_runs[loss]`` then replaces them for this loss. LMF's
+        (α, β) come from Table 6 when ``lmf_weights == "table6"``, else from the profile's fixed
+        pair. ``overrides`` replace any field;
         ``loss_params`` given there update the profile's. The ids are recorded as the run's
         ``labels`` (with the profile's name), for readers of the run store.
         """
@@ -89,9 +103,12 @@ class Profile:
             pair = (lmf_weights(dataset_id, model_id) if self.lmf_weights == "table6"
                     else self.lmf_weights)
             loss_params = {"alpha": float(pair[0]), "beta": float(pair[1])}
+        for_loss = dict(self.loss_runs.get(loss, {}))
+        loss_params.update(for_loss.pop("loss_params", {}))
         loss_params.update(overrides.pop("loss_params", None) or {})
         values = {
             **self.run,
+            **for_loss,
             "dataset": self.datasets[dataset_id],
             "model": self.models[model_id],
             "loss": loss,
@@ -149,8 +166,33 @@ PROFILES: dict[str, Profile] = {
         models={m: m for m in ("efficientnetv2_s", "resnet50", "densenet121")},
         run={"pretrained": True},
     ),
+    "cifar_lt": Profile(
+        name="cifar_lt",
+        datasets={"cifar10_lt": "cifar10_lt", "cifar100_lt": "cifar100_lt"},
+        models={"resnet32": "resnet32_cifar"},
+        losses=("cce", "focal", "ldam", "ldam_drw", "cb", "lmf"),
+        run={"epochs": 200, "batch_size": 128, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
+             "weight_decay": 2e-4, "lr_schedule": "warmup_multistep", "warmup_epochs": 5,
+             "lr_milestones": (160, 180), "lr_gamma": 0.01, "image_size": 32,
+             "pretrained": False, "augment": "pad_crop_flip", "normalize": "cifar",
+             "selection": "test", "amp": False},
+        loss_runs={"focal": {"loss_params": {"gamma": 1.0, "alpha": None}},
+                   "ldam": {"head": "normed", "loss_params": {"weight": None}},
+                   "ldam_drw": {"head": "normed", "loss_params": {"drw_epoch": 160}},
+                   "cb": {"loss_params": {"base": "focal", "gamma": 1.0}}},
+        lmf_weights=(1.0, 1.0),
+        hparam_dataset="cifar10_lt",
+        hparam_model="resnet32",
+        hparam_epochs=200,
+        cam_classes={},
+    ),
 }
 
+
+#: The profiles that run the paper's notebooks (their ``models`` are the paper's three model ids,
+#: each with Fig 3's and Fig 4's settings); ``cifar_lt`` is a benchmark of its own, run with
+#: ``lmf sweep cifar_lt`` and ``lmf.report.cifar_lt``.
+PAPER_PROFILES = ("cpu", "medmnist", "paper")
 
 #: Fig 4's settings: number -> (title, the weight that varies). Setting 1 varies α = β together,
 #: Setting 2 holds α = 1, Setting 3 holds β = 1 (Sadi et al., Section "Hyperparameter study").

@@ -188,8 +188,9 @@ def load_runs(results: str | Path | None = None) -> pd.DataFrame:
     Columns: ``run_id``, ``run_dir``, every config field (``loss_params`` expanded into one column
     per parameter, e.g. ``alpha``, ``beta``; ``labels`` into ``dataset_id``, ``model_id``,
     ``profile``; other non-scalar values as JSON text), ``best_epoch``, every scalar metric as
-    ``val_<name>`` and ``test_<name>``, and two mappings per run: ``test_per_class_f1`` (class ->
-    F1) and ``class_counts`` (part -> class -> images the run saw).
+    ``val_<name>`` and ``test_<name>`` (no ``val_`` ones for a run without a val split), and
+    mappings per run: ``test_per_class_f1`` and ``test_per_class_recall`` (class -> F1, recall)
+    and ``class_counts`` (part -> class -> images the run saw).
 
     Damaged runs (a ``done`` marker without the files) and runs of an earlier layout are left
     out with a warning that says what happens to them.
@@ -232,10 +233,11 @@ def _row(path: Path) -> dict:
             row[key] = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
     row["best_epoch"] = metrics["best_epoch"]
     for part in ("val", "test"):
-        for name, value in metrics[part].items():
+        for name, value in metrics.get(part, {}).items():  # a run may have no val split
             if isinstance(value, int | float):
                 row[f"{part}_{name}"] = value
     row["test_per_class_f1"] = metrics["test"]["per_class_f1"]
+    row["test_per_class_recall"] = metrics["test"]["per_class_recall"]
     row["class_counts"] = metrics["class_counts"]
     return row
 

@@ -2,7 +2,10 @@
 
 ``fit(config)`` trains :class:`~lmf.config.RunConfig` (the paper's recipe by default; see
 ``lmf.config``) and evaluates the model of the epoch with the best **validation macro-F1** once
-on the test split. On CUDA it uses bf16 autocast, channels-last memory format, ``torch.compile``
+on the test split. With ``selection="test"`` (the long-tailed CIFAR protocol's, for comparison
+with published numbers only) the best epoch is the one of the best **test top-1 accuracy**, the
+test split is scored after every epoch, and a dataset may have no val split (then no val scores
+are written). On CUDA it uses bf16 autocast, channels-last memory format, ``torch.compile``
 and the cached split kept on the GPU when it fits (``lmf.batches``).
 
 Reliability: one process trains a config at a time (the store's lock); after every epoch
@@ -37,7 +40,7 @@ from lmf import runs
 from lmf.atomic import remove_stale_temporaries
 from lmf.batches import SplitBatches, epoch_order, sample_weights, size_at
 from lmf.config import RunConfig
-from lmf.data import augment
+from lmf.data import augment, pad_crop_flip
 from lmf.data.splits import PARTS
 from lmf.devices import resolve_device
 from lmf.errors import RunError
@@ -45,6 +48,7 @@ from lmf.inputs import model_inputs, prepare_data
 from lmf.losses import build_loss
 from lmf.metrics import classification_metrics
 from lmf.models import build_model
+from lmf.optim import build_optimizer, build_scheduler
 
 __all__ = ["RunConfig", "RunResult", "fit", "load_model"]
 
@@ -91,7 +95,8 @@ def load_model(path: str | Path, which: str = "best") -> torch.nn.Module:
     """The trained model of a run (``best`` or ``last`` epoch) on the CPU, in eval mode."""
     config = RunConfig.from_dict(runs.load_config(path))
     checkpoint = runs.load_checkpoint(path, which)
-    model = build_model(config.model, len(checkpoint["class_names"]), pretrained=False)
+    model = build_model(config.model, len(checkpoint["class_names"]), pretrained=False,
+                        head=config.head)
     model.load_state_dict(checkpoint["model"])
     return model.eval()
 
@@ -120,19 +125,23 @@ class _Trainer:
                                             map(int, data.class_counts(part)), strict=True))
                              for part in PARTS}
         counts = np.asarray(data.class_counts("train"))
+        self.scored = [p for p in ("val", "test") if len(self.parts[p]) and (
+            p == "val" or config.selection == "test")]
+        if config.selection == "val" and not len(self.parts["val"]):
+            raise RunError(f"{config.dataset} has no validation images with these options, and "
+                           "selection='val' picks the best epoch on them; hold some out (e.g. "
+                           "dataset_params={'val_per_class': 50} for CIFAR-LT) or use "
+                           "selection='test' (the published protocol's)")
 
         _seed_everything(config.seed)
         self.model = build_model(
-            config.model, len(self.class_names), pretrained=config.pretrained, weights=config.weights
+            config.model, len(self.class_names), pretrained=config.pretrained,
+            weights=config.weights, head=config.head,
         ).to(self.device, memory_format=self.memory_format)
         self.net = torch.compile(self.model) if config.compile else self.model
         self.criterion = build_loss(config.loss, counts, **config.loss_params).to(self.device)
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
-        self.scheduler = torch.optim.lr_scheduler.StepLR(
-            self.optimizer, step_size=config.lr_step, gamma=config.lr_gamma
-        )
+        self.optimizer = build_optimizer(config, self.model.parameters())
+        self.scheduler = build_scheduler(config, self.optimizer)
         self.batch_generator = torch.Generator().manual_seed(config.seed)
         self.augment_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         self.sample_weights = sample_weights(self.parts["train"].labels, counts, config.sampler)
@@ -150,7 +159,8 @@ class _Trainer:
                    initial=self.start_epoch, total=self.config.epochs)
         for epoch in bar:
             row = self._train_epoch(epoch)
-            bar.set_postfix(loss=f"{row['train_loss']:.4f}", val_f1=f"{row['val_macro_f1']:.4f}")
+            score = f"{self.config.selection}_{self._selection_metric}"
+            bar.set_postfix(loss=f"{row['train_loss']:.4f}", **{score: f"{row[score]:.4f}"})
         self._finish()
 
     def _resume(self) -> None:
@@ -180,9 +190,7 @@ class _Trainer:
         batches = train.batches(order, config.batch_size, drop_single=True)
         for images, labels in tqdm(batches, desc=f"epoch {epoch + 1}/{config.epochs}",
                                    leave=False, disable=self.quiet):
-            inputs = self._inputs(images, size)
-            if config.augment:
-                inputs = augment(inputs, self.augment_generator)
+            inputs = self._training_inputs(images, size)
             with self._autocast():
                 logits = self.net(inputs)
             loss = self.criterion(logits.float(), labels)
@@ -194,18 +202,19 @@ class _Trainer:
         self._check_finite(losses, epoch)
         self.scheduler.step()
 
-        val_logits, val_loss = self._predict("val")
-        val = classification_metrics(self.parts["val"].labels, val_logits.argmax(1), self.class_names)
-        row = {
-            "epoch": epoch, "lr": lr, "image_size": size,
-            "train_loss": float(losses.mean()), "val_loss": val_loss,
-            **{f"val_{k}": val[k] for k in ("accuracy", "precision", "recall", "macro_f1",
-                                            "balanced_accuracy", "mcc")},
-            "seconds": time.perf_counter() - start,
-        }
+        row = {"epoch": epoch, "lr": lr, "image_size": size, "train_loss": float(losses.mean())}
+        for part in self.scored:
+            logits, loss = self._predict(part)
+            scores = classification_metrics(self.parts[part].labels, logits.argmax(1),
+                                            self.class_names)
+            row[f"{part}_loss"] = loss
+            row.update({f"{part}_{k}": scores[k] for k in ("accuracy", "precision", "recall",
+                                                           "macro_f1", "balanced_accuracy", "mcc")})
+        row["seconds"] = time.perf_counter() - start
         self.history.append(row)
-        if val["macro_f1"] > self.best_score:
-            self.best_score, self.best_epoch = val["macro_f1"], epoch
+        score = row[f"{config.selection}_{self._selection_metric}"]
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, epoch
             runs.write_checkpoint(self.path / runs.BEST, {
                 "epoch": epoch, "model": self.model.state_dict(), "class_names": self.class_names,
             })
@@ -219,7 +228,7 @@ class _Trainer:
         best = runs.load_checkpoint(self.path, "best")
         self.model.load_state_dict(best["model"])
         blocks = {}
-        for part in ("val", "test"):
+        for part in [p for p in ("val", "test") if len(self.parts[p])]:
             logits, _ = self._predict(part)
             probs = torch.softmax(logits, 1).numpy()
             blocks[part] = classification_metrics(
@@ -287,6 +296,22 @@ class _Trainer:
         labels = torch.as_tensor(split.labels, device=logits.device)
         loss = float(self.criterion(logits, labels))
         return logits.cpu(), loss
+
+    @property
+    def _selection_metric(self) -> str:
+        """The score that picks the best epoch: val macro-F1, or test top-1 accuracy."""
+        return "macro_f1" if self.config.selection == "val" else "accuracy"
+
+    def _training_inputs(self, images: torch.Tensor, size: int) -> torch.Tensor:
+        """A training batch as model input, augmented on the device as ``config.augment``
+        says (``pad_crop_flip`` on the uint8 pixels, ``shift`` on the float input)."""
+        if self.config.augment == "pad_crop_flip":
+            images = pad_crop_flip(images.to(self.device, non_blocking=True),
+                                   self.augment_generator)
+        inputs = self._inputs(images, size)
+        if self.config.augment == "shift":
+            inputs = augment(inputs, self.augment_generator)
+        return inputs
 
     def _inputs(self, images: torch.Tensor, size: int) -> torch.Tensor:
         return model_inputs(images, self.config, size=size, device=self.device,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from lmf.errors import ConfigError
-from lmf.profiles import PROFILES
+from lmf.profiles import PAPER_PROFILES
 
 
 def register(subparsers) -> None:
@@ -21,7 +21,7 @@ def register(subparsers) -> None:
         "reproduce", help="run the notebooks in order (papermill) and regenerate the figures",
         description="Run the numbered notebooks in order (papermill) and regenerate every "
                     "figure and table of the paper.")
-    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES),
+    parser.add_argument("--profile", default="cpu", choices=sorted(PAPER_PROFILES),
                         help="profile injected as PROFILE (default: cpu)")
     parser.add_argument("--only", metavar="NN[,NN]",
                         help="comma-separated notebook numbers, e.g. 01,04 (default: all)")

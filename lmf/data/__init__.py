@@ -15,7 +15,7 @@ from lmf.data.prepared import (
 )
 from lmf.data.registry import DATASETS, get_source, read_index
 from lmf.data.splits import group_split, paper_split, split_leakage
-from lmf.data.transforms import augment, to_tensor
+from lmf.data.transforms import augment, pad_crop_flip, to_tensor
 
 __all__ = [
     "DATASETS",
@@ -27,6 +27,7 @@ __all__ = [
     "fingerprint",
     "get_source",
     "group_split",
+    "pad_crop_flip",
     "paper_split",
     "prepare",
     "read_index",

@@ -1,5 +1,6 @@
 """Getting a dataset onto disk: the Kaggle API when it is installed and has credentials, the
-``medmnist`` package for MedMNIST, and otherwise the exact manual steps.
+``medmnist`` package for MedMNIST, a source's own ``fetch`` (torchvision's download for CIFAR),
+and otherwise the exact manual steps.
 
 Kaggle's client reads credentials from ``KAGGLE_USERNAME``/``KAGGLE_KEY`` or from
 ``kaggle.json`` in ``KAGGLE_CONFIG_DIR``, ``~/.kaggle/`` or ``~/.config/kaggle/``
@@ -64,6 +65,8 @@ def download(name: str, root=None, *, resolution: int = 28) -> Path:
         from lmf.data.sources.medmnist import download as fetch
 
         return fetch(name.partition(":")[2], resolution, root)
+    if source.fetch is not None:
+        return source.fetch(root)
     if not source.kaggle:
         raise DataError(manual_steps(name, root))
     if not kaggle_ready():

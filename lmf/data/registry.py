@@ -1,7 +1,8 @@
 """The dataset names ``lmf.data`` knows and ``read_index``, the one entry point to a source's index.
 
 Each source lives in its own module under ``lmf.data.sources`` and is imported only when used.
-MedMNIST sets are named ``medmnist:<flag>`` (e.g. ``medmnist:dermamnist``).
+MedMNIST sets are named ``medmnist:<flag>`` (e.g. ``medmnist:dermamnist``); one module may hold
+several sources (``SOURCES``, e.g. ``cifar10_lt`` and ``cifar100_lt``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _MODULES = {
     "covid19": "lmf.data.sources.covid19",
     "imagefolder": "lmf.data.sources.imagefolder",
     "digits_lt": "lmf.data.sources.digits_lt",
+    "cifar10_lt": "lmf.data.sources.cifar_lt",
+    "cifar100_lt": "lmf.data.sources.cifar_lt",
     "medmnist": "lmf.data.sources.medmnist",
 }
 
@@ -42,12 +45,13 @@ def get_source(name: str) -> Source:
         return module.source(flag)
     if flag:
         raise unknown_choice("dataset", name, [*DATASETS[:-1], "medmnist:<flag>"])
-    return module.SOURCE
+    return module.SOURCES[base] if hasattr(module, "SOURCES") else module.SOURCE
 
 
 def default_root(source: Source) -> Path:
-    """``lmf.paths.data_dir()/<name>`` (``LMF_DATA`` moves it)."""
-    return data_dir() / source.name.partition(":")[0]
+    """``lmf.paths.data_dir()/<name>`` (or the source's ``default_folder``; ``LMF_DATA`` moves
+    it)."""
+    return data_dir() / (source.default_folder or source.name.partition(":")[0])
 
 
 def resolve_root(source: Source, root) -> Path | None:

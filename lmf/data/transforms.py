@@ -1,7 +1,11 @@
 """Turning cached uint8 images into model input, and light tensor-level augmentation.
 
-The paper feeds images resized to 224×224 and scaled to [0, 1] (``ToTensor``), without ImageNet
-normalisation or augmentation; both are options here, off by default.
+The paper feeds images resized to 224×224 and scaled to [0, 1] (``ToTensor``), without
+normalisation or augmentation; both are options here, off by default. Normalisation takes the
+statistics by name (``NORMALIZATIONS``). Augmentation runs on the batch's device as tensor ops,
+drawn from a given generator: ``augment`` (random translation, reflected borders) and
+``pad_crop_flip`` (the long-tailed CIFAR protocol's ``RandomCrop(32, padding=4)`` +
+``RandomHorizontalFlip``).
 """
 
 from __future__ import annotations
@@ -17,14 +21,23 @@ from lmf.errors import ConfigError
 #: ImageNet channel statistics used by torchvision's and timm's pretrained weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+#: The per-channel statistics of Cao et al.'s CIFAR code (kaidic/LDAM-DRW, ``cifar_train.py``,
+#: ``transforms.Normalize``), used there for CIFAR-10 and CIFAR-100 alike.
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2023, 0.1994, 0.2010)
+#: ``normalize`` choices: name -> (mean, std), or None for none.
+NORMALIZATIONS = {"none": None, "imagenet": (IMAGENET_MEAN, IMAGENET_STD),
+                  "cifar": (CIFAR_MEAN, CIFAR_STD)}
 
 
-def to_tensor(images, normalize: bool = False) -> torch.Tensor:
+def to_tensor(images, normalize: str | bool = "none") -> torch.Tensor:
     """uint8 images N×H×W×3 (NumPy array, memmap or tensor) -> float32 N×3×H×W in [0, 1].
 
-    With ``normalize`` the channels are then standardised with the ImageNet mean and std. The
-    conversion happens on the input's device, so moving the uint8 batch to the GPU first and
-    converting there transfers a quarter of the bytes.
+    ``normalize`` names the channel statistics (``NORMALIZATIONS``: ``"imagenet"``, ``"cifar"``)
+    the channels are then standardised with, ``(x − mean) / std``; ``True`` means
+    ``"imagenet"``, ``False`` or ``"none"`` no normalisation. The conversion happens on the
+    input's device, so moving the uint8 batch to the GPU first and converting there transfers a
+    quarter of the bytes.
     """
     if not isinstance(images, torch.Tensor):
         array = np.ascontiguousarray(images)
@@ -36,11 +49,45 @@ def to_tensor(images, normalize: bool = False) -> torch.Tensor:
                          f"{images.dtype}")
     batch = images.permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)
     batch.mul_(1.0 / 255.0)
-    if normalize:
-        mean = torch.tensor(IMAGENET_MEAN, device=batch.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=batch.device).view(1, 3, 1, 1)
+    statistics = NORMALIZATIONS[normalization_name(normalize)]
+    if statistics is not None:
+        mean, std = (torch.tensor(v, device=batch.device).view(1, 3, 1, 1) for v in statistics)
         batch.sub_(mean).div_(std)
     return batch
+
+
+def normalization_name(normalize: str | bool) -> str:
+    """The ``NORMALIZATIONS`` key of ``normalize`` (``True`` is ImageNet's, ``False`` none)."""
+    if isinstance(normalize, bool):
+        return "imagenet" if normalize else "none"
+    if normalize not in NORMALIZATIONS:
+        raise ConfigError(f"normalize must be one of {', '.join(NORMALIZATIONS)} (or a bool), "
+                          f"got {normalize!r}")
+    return normalize
+
+
+def pad_crop_flip(images: torch.Tensor, generator: torch.Generator,
+                  padding: int = 4) -> torch.Tensor:
+    """Random crop with zero padding and random horizontal flip of uint8 images N×H×W×C.
+
+    torchvision's ``RandomCrop(H, padding=padding)`` then ``RandomHorizontalFlip()`` applied to
+    each image, as the long-tailed CIFAR protocol trains (kaidic/LDAM-DRW, ``cifar_train.py``),
+    but for a whole batch at once on its device: the image is padded with ``padding`` black
+    pixels on every side, an H×W window at offsets drawn uniformly from ``0 … 2·padding`` is
+    kept, and it is mirrored with probability 1/2. Working on the uint8 pixels before
+    normalisation keeps the padding black, as in torchvision (fill 0 on the PIL image). One
+    gather does crop and flip; ``generator`` (on the images' device) draws offsets and flips.
+    """
+    n, height, width, _ = images.shape
+    device = images.device
+    padded = F.pad(images, (0, 0, padding, padding, padding, padding))
+    offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator, device=device)
+    mirrored = torch.rand(n, generator=generator, device=device) < 0.5
+    rows = offsets[:, :1] + torch.arange(height, device=device)
+    columns = torch.arange(width, device=device).expand(n, width)
+    columns = offsets[:, 1:] + torch.where(mirrored[:, None], width - 1 - columns, columns)
+    batch = torch.arange(n, device=device)[:, None, None]
+    return padded[batch, rows[:, :, None], columns[:, None, :]]
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator, *, max_shift: float = 0.125,

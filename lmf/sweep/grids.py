@@ -12,6 +12,9 @@ hparams    Fig 4's study on ``profile.hparam_dataset`` × ``profile.hparam_model
 extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred re-weighting,
            Cui et al. 2019's class-balanced loss, Scholz et al. 2024's soft MCC/F1 alone and with
            CE, the unified focal loss) and the paper's five losses with the class-balanced sampler
+cifar_lt   the ``cifar_lt`` profile's datasets × ResNet-32 × its losses (CE, focal, LDAM,
+           LDAM-DRW, CB-focal, LMF): Cao et al. 2019's long-tailed CIFAR, to compare with
+           their Table 2 (``lmf.report.cifar_lt``); only in profiles on CIFAR-LT data
 =========  ==================================================================================
 
 ``seeds=N`` repeats a grid over N seeds starting at the profile's first seed (23, the paper's).
@@ -23,7 +26,9 @@ from lmf.config import RunConfig
 from lmf.errors import ConfigError, unknown_choice
 from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
 
-GRIDS = ("paper", "hparams", "extended")
+GRIDS = ("paper", "hparams", "extended", "cifar_lt")
+#: The sources the ``cifar_lt`` grid trains on.
+CIFAR_LT_SOURCES = ("cifar10_lt", "cifar100_lt")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
                     "unified_focal")
 
@@ -79,4 +84,13 @@ def _extended(profile: Profile, overrides: dict) -> list[RunConfig]:
             + _paper(profile, {"sampler": "balanced", **overrides}))
 
 
-_GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended}
+def _cifar_lt(profile: Profile, overrides: dict) -> list[RunConfig]:
+    if not profile.datasets or set(profile.datasets.values()) - set(CIFAR_LT_SOURCES):
+        raise ConfigError(f"grid 'cifar_lt' trains long-tailed CIFAR; profile {profile.name!r} "
+                          f"has {', '.join(profile.datasets.values()) or 'no datasets'}: pass "
+                          "--profile cifar_lt")
+    return _paper(profile, overrides)
+
+
+_GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended,
+                  "cifar_lt": _cifar_lt}

@@ -10,7 +10,7 @@ import yaml
 
 from lmf import __version__, cli
 from lmf.errors import ConfigError
-from lmf.profiles import PROFILES, get_profile
+from lmf.profiles import PAPER_PROFILES, PROFILES, get_profile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,8 +50,8 @@ def test_cli_unknown_command_exits_nonzero():
 
 
 def test_profiles_are_complete():
-    assert {"cpu", "medmnist", "paper"} <= set(PROFILES)
-    for profile in PROFILES.values():
+    assert set(PAPER_PROFILES) | {"cifar_lt"} == set(PROFILES)
+    for profile in map(get_profile, PAPER_PROFILES):
         assert set(profile.models) == {"efficientnetv2_s", "resnet50", "densenet121"}
         assert profile.hparam_dataset in profile.datasets
         assert profile.hparam_model in profile.models
@@ -59,5 +59,5 @@ def test_profiles_are_complete():
 
 
 def test_unknown_profile_lists_the_valid_ones():
-    with pytest.raises(ConfigError, match="cpu, medmnist, paper"):
+    with pytest.raises(ConfigError, match="cifar_lt, cpu, medmnist, paper"):
         get_profile("gpu")

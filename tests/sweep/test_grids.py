@@ -67,7 +67,7 @@ def test_extended_grid_adds_extension_losses_and_balanced_sampler():
 
 
 def test_bad_names_raise_config_errors():
-    with pytest.raises(ConfigError, match="valid choices: extended, hparams, paper"):
+    with pytest.raises(ConfigError, match="valid choices: cifar_lt, extended, hparams, paper"):
         build_grid("papers")
     with pytest.raises(ConfigError, match="seeds"):
         build_grid("paper", seeds=0)

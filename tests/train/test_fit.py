@@ -208,7 +208,14 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
      ({"weight_decay": float("nan")}, "[0, inf)"),
      ({"lr_gamma": 2.0}, "(0, 1]"),
      ({"epochs": 2.5}, "integer"),
-     ({"augment": "yes"}, "true or false"),
+     ({"augment": "yes"}, "valid choices: none, pad_crop_flip, shift"),
+     ({"normalize": "cifar100"}, "valid choices: cifar, imagenet, none"),
+     ({"optimizer": "rmsprop"}, "valid choices: adam, sgd"),
+     ({"momentum": 1.0}, "momentum must be a number in [0, 1)"),
+     ({"lr_milestones": (5,)}, "belong to lr_schedule='warmup_multistep'"),
+     ({"lr_schedule": "warmup_multistep", "lr_milestones": (9, 3)}, "increasing"),
+     ({"head": "cosine"}, "valid choices: linear, normed"),
+     ({"selection": "train"}, "valid choices: test, val"),
      ({"resize_schedule": ((5, 16), (2, 8))}, "increasing"),
      ({"loss_params": {"alpha": 2.0}}, "valid parameters"),
      ({"split": "banana"}, "unknown split 'banana'; valid choices: group, paper"),
@@ -237,7 +244,9 @@ def test_from_profile_takes_lmf_weights_and_recipe():
     paper = get_profile("paper").config("ham10000", "efficientnetv2_s", "lmf")
     assert (paper.epochs, paper.batch_size, paper.lr, paper.weight_decay) == (100, 32, 1e-4, 5e-4)
     assert (paper.lr_step, paper.lr_gamma, paper.seed, paper.image_size) == (30, 0.1, 23, 224)
-    assert paper.pretrained and not paper.augment and not paper.normalize
+    assert paper.pretrained and (paper.augment, paper.normalize) == ("none", "none")
+    assert (paper.optimizer, paper.lr_schedule, paper.head, paper.selection) == (
+        "adam", "step", "linear", "val")
     assert set(paper.loss_params) == {"alpha", "beta"}
     cpu = get_profile("cpu").config("digits_lt", "resnet50", "lmf",
                                  loss_params={"beta": 0.5})

@@ -25,7 +25,12 @@ CHANGED = {
     "pretrained": True, "weights": "/w.pt", "augment": True, "normalize": True,
     "sampler": "sqrt", "resize_schedule": ((0, 8),), "amp": False,
     "channels_last": False, "compile": True, "threads": 2,
+    "optimizer": "sgd", "momentum": 0.5, "lr_schedule": "warmup_multistep", "warmup_epochs": 2,
+    "lr_milestones": (2,), "head": "normed", "selection": "test",
 }
+#: fields that are valid only together with another change
+COMPANIONS = {"warmup_epochs": {"lr_schedule": "warmup_multistep"},
+              "lr_milestones": {"lr_schedule": "warmup_multistep"}}
 #: where and how a run executes: other values, the same run
 EXECUTION = {"device": "auto", "workers": 2, "labels": {"dataset_id": "elsewhere"}}
 
@@ -45,7 +50,7 @@ def test_run_id_changes_with_every_identity_field(tiny_config, tmp_path, trees):
     assert set(CHANGED) | set(EXECUTION) | {"dataset", "data_root"} == set(RunConfig.fields())
     ids = {config.run_id}
     for name, value in CHANGED.items():
-        changed = dataclasses.replace(config, **{name: value})
+        changed = dataclasses.replace(config, **{name: value, **COMPANIONS.get(name, {})})
         assert getattr(changed, name) != getattr(config, name), name
         ids.add(changed.run_id)
     tree = trees.imagefolder(tmp_path / "tree", {p: {"a": 2, "b": 2} for p in ("train", "val",

@@ -41,6 +41,9 @@ class Source:
         load_images: in-memory sources only: ``(index, size) -> uint8 array N×size×size×3``.
         paper_id: the dataset id of the paper's tables (for the published class totals).
         params_for_size: optional ``(size, params) -> params`` filling size-dependent defaults.
+        fetch: optional ``root -> folder`` that downloads the data itself (``lmf data download``).
+        default_folder: the folder under ``lmf.paths.data_dir()`` read when no root is given
+            (default: the source's name).
     """
 
     name: str
@@ -54,6 +57,8 @@ class Source:
     load_images: Callable[[pd.DataFrame, int], np.ndarray] | None = None
     paper_id: str | None = None
     params_for_size: Callable[[int, dict], dict] | None = field(default=None, repr=False)
+    fetch: Callable[[Path], Path] | None = field(default=None, repr=False)
+    default_folder: str | None = None
 
     def how_to_get(self, root: Path | None = None) -> str:
         """The exact steps that give this source a valid root folder."""
