@@ -6,7 +6,7 @@ the CLI does the same with flags.
 =========  =======================================  ==========================================
 profile    data                                     models
 =========  =======================================  ==========================================
-cpu        digits-LT (embedded, no download)        three small timm CNNs, random init
+cpu        digits-LT (embedded, no download)        three small CNNs, random init
 medmnist   DermaMNIST via the ``medmnist`` package   the same small CNNs, 64 px
 paper      ODIR-5K, HAM10000, ISIC 2019, COVID-19   EfficientNetV2-S, ResNet50, DenseNet121
 cifar_lt   CIFAR-10-LT, CIFAR-100-LT (ρ = 100)       CIFAR ResNet-32, from scratch
@@ -128,7 +128,7 @@ class Profile:
 CPU_MODELS = {
     "efficientnetv2_s": "timm:tinynet_e",
     "resnet50": "timm:resnet10t",
-    "densenet121": "timm:densenet121",
+    "densenet121": "densenet_small",
 }
 
 PROFILES: dict[str, Profile] = {

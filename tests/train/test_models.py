@@ -14,7 +14,13 @@ from torch import nn
 
 from lmf.cli import build_parser
 from lmf.errors import ConfigError, DataError
-from lmf.models import ARCHITECTURES, build_model, cam_target_layer, weights_cached
+from lmf.models import (
+    ARCHITECTURES,
+    build_model,
+    cam_target_layer,
+    classifier_head,
+    weights_cached,
+)
 
 K = 5
 
@@ -53,6 +59,25 @@ def test_paper_architectures_give_k_logits(arch, family, in_features):
         logits = model(torch.rand(2, 3, 64, 64))
     assert logits.shape == (2, K)
     assert torch.isfinite(logits).all()
+    assert classifier_head(model) is head
+
+
+def test_small_densenet_stand_in_is_a_torchvision_densenet_bc():
+    model = build_model("densenet_small", K)
+    assert isinstance(model, torchvision.models.DenseNet)
+    # blocks of 2/4/8/6 layers: one BN-ReLU-Conv1x1-BN-ReLU-Conv3x3 pair per layer
+    layers = [name for name, _ in model.features.named_children() if name.startswith("denseblock")]
+    assert [len(getattr(model.features, b)) for b in layers] == [2, 4, 8, 6]
+    # features after the last block: 32 initial, halved by each transition, + 16 per layer
+    channels = 32
+    for block, n in enumerate((2, 4, 8, 6)):
+        channels += 16 * n
+        if block < 3:
+            channels //= 2
+    assert classifier_head(model).in_features == channels
+    assert cam_target_layer(model) is model.features.norm5
+    with pytest.raises(ConfigError, match="no pretrained weights"):
+        build_model("densenet_small", K, pretrained=True)
 
 
 def test_cam_layers_of_paper_architectures():
