@@ -81,6 +81,12 @@ def figures_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def test_parameters() -> dict:
+    """``TEST_PARAMETERS``: the values that shorten the notebooks in tests."""
+    return dict(TEST_PARAMETERS)
+
+
+@pytest.fixture(scope="session")
 def shortened() -> list[str]:
     """``-p NAME=VALUE`` arguments of ``TEST_PARAMETERS`` for ``lmf reproduce``."""
     return [f"-p{name}={value}" for name, value in TEST_PARAMETERS.items()]

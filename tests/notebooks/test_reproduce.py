@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from lmf.errors import ConfigError
+from lmf.parameters import notebook_parameters
 from lmf.reproduce import clean_executed, find_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,10 +47,13 @@ def test_reproduce_cpu_regenerates_every_figure_and_table(reproduced, figures_di
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf, shortened):
+def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf, test_parameters):
     assert reproduced[0].returncode == 0
     runs = {p: (p / "done").stat().st_mtime_ns for p in results_dir.iterdir() if (p / "done").exists()}
     assert runs, "the first run trained nothing"
+    selected = find_notebooks(only="03,06")
+    declared = set().union(*(notebook_parameters(nb) for nb in selected))
+    shortened = [f"-p{name}={value}" for name, value in test_parameters.items() if name in declared]
     result, _ = run_lmf("reproduce", "--only", "03,06", "--results", str(results_dir), *shortened)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 notebook(s)" in result.stdout
@@ -193,3 +197,17 @@ def test_committed_notebooks_lose_progress_bars_and_timings(tmp_path):
                                                 "parameters": {}}
     clean_executed(path, "elsewhere.ipynb")  # an executed copy keeps its outputs
     assert len(nbformat.read(path, as_version=4).cells[0].outputs) == 2
+
+
+@pytest.mark.notebook
+def test_verbose_streams_the_notebooks_output(tmp_path, run_lmf):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "01_talk.ipynb", "import sys\nprint('to stdout')\n"
+              "print('to stderr', file=sys.stderr)")
+    quiet, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"))
+    loud, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"),
+                      "--verbose")
+    assert quiet.returncode == loud.returncode == 0, loud.stderr
+    assert "to stdout" not in quiet.stdout and "to stderr" not in quiet.stderr
+    assert "to stdout" in loud.stdout and "to stderr" in loud.stderr
