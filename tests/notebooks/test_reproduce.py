@@ -199,6 +199,7 @@ def test_committed_notebooks_lose_progress_bars_and_timings(tmp_path):
     assert len(nbformat.read(path, as_version=4).cells[0].outputs) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.notebook
 def test_verbose_streams_the_notebooks_output(tmp_path, run_lmf):
     folder = tmp_path / "nb"

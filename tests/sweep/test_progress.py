@@ -17,6 +17,7 @@ from lmf.sweep.progress import PROGRESS_ENV, follow, progress_line, run_name
 LINE = re.compile(r"^run (\d+)/(\d+) (\S+) done in \d+ s$")
 
 
+@pytest.mark.slow
 def test_each_finished_run_appends_one_line_counting_the_whole_grid(results, tmp_path,
                                                                     tiny_grid, monkeypatch):
     channel = tmp_path / "progress"
