@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Companion to the LMF loss paper: data, losses, training, sweeps, notebooks.",
     )
     parser.add_argument("--version", action="version", version=f"lmf {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       help="what to do (lmf COMMAND --help for its options)")
     for name in COMMANDS:
         importlib.import_module(f"lmf.commands.{name}").register(subparsers)
     return parser

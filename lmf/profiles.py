@@ -145,7 +145,7 @@ PROFILES: dict[str, Profile] = {
         cam_classes={"digits_lt": "0"},
         cam_foreground=True,
         counterparts={"digits_lt": "ham10000"},
-        cell_timeout=1200,
+        cell_timeout=1800,
     ),
     "medmnist": Profile(
         name="medmnist",

@@ -3,18 +3,26 @@
 Each notebook ``notebooks/NN_*.ipynb`` starts with a cell tagged ``parameters`` (``PROFILE``,
 ``RESULTS``, ``LAUNCHER`` and optional overrides). ``reproduce`` executes them one after the
 other in a ``python3`` kernel whose working directory is the repository root, injects the
-profile, results folder and launcher, writes the executed copies to
-``<results>/notebooks/<profile>/`` and stops at the first notebook that fails, naming it and the
-failing cell. Figures and tables land in ``lmf.paths.figures_dir(profile)``.
+profile and launcher, writes the executed copies to ``<results>/notebooks/<profile>/`` and stops
+at the first notebook that fails, naming it and the failing cell. The results folder reaches
+the kernels as ``LMF_RESULTS``, so no executed copy holds a path of this machine. Figures and
+tables land in ``lmf.paths.figures_dir(profile)``.
+
+Overrides (``parameters``) are checked before anything runs: each must be declared by a
+selected notebook and fit the type its parameters cell gives it (``lmf.parameters``).
 
 Training happens inside the notebooks through ``lmf.sweep.ensure``, which skips finished runs,
-so a second call only re-draws figures.
+so a second call only re-draws figures. While a notebook trains, every finished run is echoed
+as ``run k/N …`` (the ``LMF_PROGRESS`` channel of ``lmf.sweep.progress``); ``verbose`` streams
+the notebooks' own output instead. Kernels talk over IPC sockets, not unencrypted TCP.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,8 +32,10 @@ import nbformat
 
 from lmf.errors import ConfigError, RunError
 from lmf.outputs import display_path
+from lmf.parameters import check_overrides, notebook_parameters
 from lmf.paths import figures_dir, notebooks_dir, repo_root, results_dir
 from lmf.profiles import get_profile
+from lmf.sweep.progress import PROGRESS_ENV, follow
 
 
 @dataclass(frozen=True)
@@ -76,14 +86,20 @@ def _environment(**values: str | None) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def _failure(notebook: Path, executed: Path, error) -> RunError:
+def _failure(notebook: Path, executed: Path, shown: str, error, timeout: float | None) -> RunError:
     """A RunError naming the notebook and the failing cell as the user sees it (1-based, not
-    counting the cell papermill injects)."""
+    counting the cell papermill injects); ``shown`` is the executed copy's path as printed."""
+    from nbclient.exceptions import CellTimeoutError
+
+    if isinstance(error, CellTimeoutError):
+        return RunError(
+            f"notebook {notebook.name}: a cell ran longer than {timeout:.0f} s and was stopped. "
+            "Finished training runs are kept: run the same command again and it resumes from "
+            f"them (or allow more time with --timeout SECONDS); partial copy: {shown}")
     cell = getattr(error, "cell_index", None)
     if cell is None:
         where = f"{type(error).__name__}: {error}".splitlines()[0]
-        return RunError(f"notebook {notebook.name} failed ({where}); partial copy: "
-                        f"{display_path(executed)}")
+        return RunError(f"notebook {notebook.name} failed ({where}); partial copy: {shown}")
     cells = nbformat.read(executed, as_version=4).cells if executed.exists() else []
     injected = sum(1 for c in cells[:cell] if "injected-parameters" in c.metadata.get("tags", []))
     first_line = (error.source or "").strip().splitlines()
@@ -91,42 +107,84 @@ def _failure(notebook: Path, executed: Path, error) -> RunError:
     return RunError(
         f"notebook {notebook.name} failed in cell {cell - injected + 1} "
         f"(In [{error.exec_count}]: {summary!r}) with {error.ename}: {error.evalue}; "
-        f"executed copy with the traceback: {display_path(executed)}")
+        f"executed copy with the traceback: {shown}")
 
 
-def _scrub_machine_paths(path: Path) -> None:
-    """Replace the absolute paths papermill records in the notebook metadata."""
+def _ipc_kernel_manager():
+    """A kernel manager whose kernels listen on IPC sockets (files next to the connection file,
+    readable by this user only) instead of TCP ports without encryption, which ipykernel warns
+    about for every kernel it starts."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IpcKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self) -> str:
+            return "ipc"
+
+    return IpcKernelManager
+
+
+#: Output types of progress bars: tqdm's widget and the widget state JupyterLab saves.
+_WIDGET_OUTPUT = "application/vnd.jupyter.widget-view+json"
+
+
+def clean_executed(path: Path, shown: str, *, committed: bool = False) -> None:
+    """Replace the absolute paths papermill records in the notebook metadata (the output path
+    by ``shown``, as the user gave it); for a notebook that is committed (``committed``), also
+    drop what differs from one execution to the next: progress bars (tqdm widgets and the text
+    bars on stderr), the saved widget state and papermill's and nbclient's per-cell timing."""
     notebook = nbformat.read(path, as_version=4)
     record = notebook.metadata.get("papermill", {})
-    for key in ("input_path", "output_path"):
-        if record.get(key):
-            record[key] = display_path(record[key])
+    if record.get("input_path"):
+        record["input_path"] = display_path(record["input_path"])
+    if record.get("output_path"):
+        record["output_path"] = shown
+    if committed:
+        notebook.metadata.pop("widgets", None)
+        for key in ("start_time", "end_time", "duration"):
+            record.pop(key, None)
+        for cell in notebook.cells:
+            cell.metadata.pop("papermill", None)
+            cell.metadata.pop("execution", None)
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not _is_progress_output(o)]
     nbformat.write(notebook, path)
 
 
+def _is_progress_output(output) -> bool:
+    if output.get("output_type") == "stream":
+        return output.get("name") == "stderr" and "\r" in output.get("text", "")
+    return _WIDGET_OUTPUT in output.get("data", {})
+
+
 def run_notebook(notebook: Path, executed: Path, parameters: dict, *,
-                 timeout: float | None = None) -> float:
+                 timeout: float | None = None, verbose: bool = False,
+                 shown: str | None = None, committed: bool = False) -> float:
     """Execute one notebook with papermill; return its wall time. Raise RunError on failure.
 
-    Only the ``parameters`` the notebook declares in its ``parameters`` cell are injected."""
+    Only the ``parameters`` the notebook declares in its ``parameters`` cell are injected.
+    ``verbose`` streams the cells' output to this process's stdout and stderr; ``shown`` is the
+    executed copy's path as messages print it; ``committed``: see :func:`clean_executed`."""
     import papermill
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    declared = papermill.inspect_notebook(str(notebook))
+    declared = notebook_parameters(notebook)
     parameters = {name: value for name, value in parameters.items() if name in declared}
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=parameters or None, kernel_name="python3",
             cwd=str(repo_root()), progress_bar=False, log_output=False,
-            execution_timeout=timeout)
-    except papermill.PapermillExecutionError as error:
-        raise _failure(notebook, executed, error) from None
-    except (CellTimeoutError, DeadKernelError) as error:
-        raise _failure(notebook, executed, error) from None
+            stdout_file=sys.stdout if verbose else None,
+            stderr_file=sys.stderr if verbose else None,
+            execution_timeout=timeout, kernel_manager_class=_ipc_kernel_manager())
+    except (papermill.PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
+        raise _failure(notebook, executed, shown or display_path(executed), error,
+                       timeout) from None
     finally:
         if executed.exists():
-            _scrub_machine_paths(executed)
+            clean_executed(executed, shown or display_path(executed), committed=committed)
     return time.perf_counter() - start
 
 
@@ -134,46 +192,57 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
               results: str | os.PathLike | None = None, launcher: str | None = None,
               notebooks: str | os.PathLike | None = None, in_place: bool = False,
               timeout: float | None = None, parameters: dict | None = None,
-              echo=print) -> list[NotebookRun]:
+              verbose: bool = False, echo=print) -> list[NotebookRun]:
     """Execute the notebooks in order for ``profile``; return what ran.
 
     Args:
         profile: injected as ``PROFILE``.
         only: notebook numbers to run (see ``find_notebooks``).
-        results: run store, injected as ``RESULTS`` and exported as ``LMF_RESULTS`` to the
-            kernels (default ``lmf.paths.results_dir()``).
+        results: run store, exported as ``LMF_RESULTS`` to the kernels (default
+            ``lmf.paths.results_dir()``); messages print it as given.
         launcher: injected as ``LAUNCHER`` (``None`` keeps each notebook's default).
         notebooks: folder of the notebooks (default ``notebooks/``).
-        in_place: execute the notebooks themselves with their own parameters (nothing injected;
-            the results folder reaches them through ``LMF_RESULTS``). This refreshes the outputs
-            committed with the ``cpu`` profile.
+        in_place: execute the notebooks themselves with their own parameters (nothing injected)
+            and write them without progress bars and timings (:func:`clean_executed`). This
+            refreshes the outputs committed with the ``cpu`` profile.
         timeout: seconds one cell may run (default the profile's ``cell_timeout``).
         parameters: further parameters (``{"EPOCHS": 2}``), injected into the notebooks that
-            declare them.
+            declare them; a ConfigError before anything runs for a name no selected notebook
+            declares or a value of the wrong type (``lmf.parameters.check_overrides``).
+        verbose: stream the notebooks' output instead of one line per finished training run.
         echo: where progress lines go.
     """
     settings = get_profile(profile)
     if in_place and (profile != "cpu" or launcher):
         raise ConfigError("in-place runs refresh the committed cpu outputs: use the cpu profile "
                           "and the notebooks' own launcher")
+    if in_place and parameters:
+        raise ConfigError("in-place runs keep the notebooks' own parameters; drop the overrides")
     selected = find_notebooks(notebooks, only)
+    check_overrides(parameters or {}, selected)
     store = Path(results).expanduser().resolve() if results else results_dir()
     out_dir = store / "notebooks" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
-    if in_place and parameters:
-        raise ConfigError("in-place runs keep the notebooks' own parameters; drop the overrides")
-    injected = {} if in_place else {"PROFILE": profile, "RESULTS": str(store)}
+    injected = {} if in_place else {"PROFILE": profile}
     if launcher and not in_place:
         injected["LAUNCHER"] = launcher
     injected.update(parameters or {})
     timeout = timeout if timeout is not None else settings.cell_timeout
     done = []
-    with _environment(LMF_RESULTS=str(store)):
-        for notebook in selected:
-            executed = notebook if in_place else out_dir / notebook.name
-            echo(f"[{len(done) + 1}/{len(selected)}] {notebook.stem} ...", flush=True)
-            seconds = run_notebook(notebook, executed, injected, timeout=timeout)
-            done.append(NotebookRun(notebook.stem, notebook, executed, seconds))
-            echo(f"    done in {seconds:.0f} s -> {display_path(executed)}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="lmf-progress-") as channel_dir:
+        channel = Path(channel_dir) / "runs"
+        channel.touch()
+        with _environment(LMF_RESULTS=str(store), **{PROGRESS_ENV: str(channel)}):
+            for notebook in selected:
+                executed = notebook if in_place else out_dir / notebook.name
+                shown = (display_path(executed) if in_place or not results
+                         else (Path(results) / "notebooks" / profile / notebook.name).as_posix())
+                echo(f"[{len(done) + 1}/{len(selected)}] {notebook.stem} ...", flush=True)
+                with (contextlib.nullcontext() if verbose
+                      else follow(channel, lambda line: echo(f"    {line}", flush=True))):
+                    seconds = run_notebook(notebook, executed, injected, timeout=timeout,
+                                           verbose=verbose, shown=shown, committed=in_place)
+                done.append(NotebookRun(notebook.stem, notebook, executed, seconds))
+                echo(f"    done in {seconds:.0f} s -> {shown}", flush=True)
     echo(f"figures and tables: {display_path(figures_dir(profile))}/")
     return done

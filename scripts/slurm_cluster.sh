@@ -37,8 +37,11 @@ install_packages() {
   command -v slurmctld >/dev/null && command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null \
     && command -v munged >/dev/null && return
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends slurm-wlm munge slurmdbd mariadb-server >/dev/null
+  # another apt/dpkg (unattended upgrades, a second test run) may hold the lock: wait for it
+  local lock=(-o DPkg::Lock::Timeout="${LMF_APT_LOCK_TIMEOUT:-600}")
+  apt-get "${lock[@]}" update -qq
+  apt-get "${lock[@]}" install -y -qq --no-install-recommends \
+    slurm-wlm munge slurmdbd mariadb-server >/dev/null
 }
 
 start() {

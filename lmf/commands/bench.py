@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from lmf.commands import help_text
 from lmf.paper import PAPER_MODELS
 
 MODES = ("eager", "channels_last+bf16", "compiled")
@@ -18,12 +19,15 @@ MODES = ("eager", "channels_last+bf16", "compiled")
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "bench", help="images/s of the paper's models (eager, channels_last+bf16, compiled)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
-    parser.add_argument("--models", nargs="+", default=list(PAPER_MODELS))
-    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--models", nargs="+", default=list(PAPER_MODELS), metavar="ARCH",
+                        help="architectures of lmf.models (default: the paper's three)")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES,
+                        help="modes to time (default: all; on a CPU only eager)")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
+    parser.add_argument("--image-size", type=int, default=224,
+                        help="image side in px (default 224)")
     parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement")
     parser.set_defaults(func=run)
 

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-from lmf.data import DATASETS, get_source, prepare
-from lmf.data.check import check
-from lmf.data.download import download, manual_steps
-from lmf.data.registry import default_root
-from lmf.data.splits import split_leakage
+from lmf.commands import help_text
 from lmf.errors import DataError
 
 
 def _list(args) -> int:
+    from lmf.data.registry import DATASETS, default_root, get_source
+
     for name in DATASETS:
         if name == "medmnist":
             print(f"{'medmnist:<flag>':16s} a MedMNIST set through the medmnist package, "
@@ -39,6 +37,8 @@ def _list(args) -> int:
 
 
 def _check(args) -> int:
+    from lmf.data.check import check
+
     report = check(args.name, args.root, progress=not args.quiet)
     print(report.counts.fillna("").to_string(index=False))
     for problem in report.problems:
@@ -49,6 +49,9 @@ def _check(args) -> int:
 
 
 def _download(args) -> int:
+    from lmf.data.download import download, manual_steps
+    from lmf.data.registry import get_source
+
     if args.name == "digits_lt":
         print("digits_lt is embedded in scikit-learn: nothing to download")
         return 0
@@ -62,6 +65,9 @@ def _download(args) -> int:
 
 
 def _prepare(args) -> int:
+    from lmf.data import prepare
+    from lmf.data.splits import split_leakage
+
     data = prepare(args.name, args.root, split=args.split, size=args.size, seed=args.seed,
                    on_error=args.on_error, workers=args.workers, progress=not args.quiet)
     table = data.index.pivot_table(index="class_name", columns="split", values="label",
@@ -81,16 +87,17 @@ def _prepare(args) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("data", help="list, check, download and prepare datasets",
-                                   description=__doc__,
+                                   description=help_text(__doc__),
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True,
+                                    help="what to do with the datasets")
 
     listing = actions.add_parser("list", help="the datasets lmf knows")
     listing.set_defaults(func=_list)
 
     def dataset_parser(name: str, help: str, func) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help)
-        sub.add_argument("name", metavar="NAME", help="dataset (see `lmf data list`)")
+        sub.add_argument("name", metavar="NAME", help="dataset (see: lmf data list)")
         sub.add_argument("--root", help="the unpacked dataset (default: data/<NAME>)")
         sub.set_defaults(func=func)
         return sub
@@ -102,7 +109,9 @@ def register(subparsers) -> None:
     fetching.add_argument("--size", type=int, default=28, help="MedMNIST resolution")
     preparing = dataset_parser("prepare", "split the dataset and cache resized images",
                                _prepare)
-    preparing.add_argument("--split", choices=("paper", "group"), default="paper")
+    preparing.add_argument("--split", choices=("paper", "group"), default="paper",
+                           help="paper: per image, as published; group: patients/lesions kept "
+                                "whole (default: paper)")
     preparing.add_argument("--size", type=int, default=224, help="image side in px")
     preparing.add_argument("--seed", type=int, default=0, help="seed of the split")
     preparing.add_argument("--on-error", choices=("fail", "skip"), default="fail",

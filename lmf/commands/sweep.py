@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+from lmf.commands import help_text
 from lmf.errors import ConfigError
 from lmf.sweep import GRIDS, LAUNCHERS, ensure, status
 
@@ -31,7 +32,7 @@ def _sweep(args) -> int:
     if args.runs_per_gpu is not None:
         options["runs_per_gpu"] = args.runs_per_gpu
     frame = ensure(args.grid, profile=args.profile, launcher=args.launcher, results=args.results,
-                   jobs=args.jobs, seeds=args.seeds, quiet=args.launcher == "dry", **options)
+                   jobs=args.jobs, seeds=args.seeds, **options)
     if args.launcher != "dry":
         print(f"{len(frame)} finished run(s) of grid {args.grid!r} ({args.profile})")
     return 0
@@ -45,20 +46,23 @@ def _status(args) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("sweep", help="run a grid of training runs (resumable)",
-                                   description=__doc__.split("\n\n")[0])
+                                   description=help_text(__doc__),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("grid", choices=(*GRIDS, "status"),
                         help="the grid to run, or 'status' followed by a grid")
     parser.add_argument("status_grid", nargs="?", choices=GRIDS, help=argparse.SUPPRESS)
     parser.add_argument("--profile", default="cpu", help="profile (default cpu)")
     parser.add_argument("--results", default=None, help="run store (default results/)")
     parser.add_argument("--seeds", type=int, default=1, help="repeat the grid over N seeds")
-    parser.add_argument("--launcher", default="local", choices=tuple(LAUNCHERS))
+    parser.add_argument("--launcher", default="local", choices=tuple(LAUNCHERS),
+                        help="where the runs train: local processes, submitit, SLURM, or dry "
+                             "(print the plan only); default local")
     parser.add_argument("--jobs", type=int, default=None,
                         help="parallel runs (default: one per CPU core without a GPU, one per GPU; "
                              "on SLURM as many as the scheduler allows)")
     parser.add_argument("--runs-per-gpu", type=int, default=None, help="local: runs sharing a GPU")
     slurm = parser.add_argument_group("slurm launcher")
-    slurm.add_argument("--partition")
+    slurm.add_argument("--partition", help="SLURM partition")
     slurm.add_argument("--time", type=int, help="minutes per run")
     slurm.add_argument("--gpus", type=int, help="GPUs per run")
     slurm.add_argument("--cpus", type=int, help="CPUs per run")

@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import argparse
 
+from lmf.commands import help_text
 from lmf.errors import ConfigError
 from lmf.profiles import PROFILES, get_profile
 
 #: Loss parameters offered as flags (``lmf.losses.build_loss`` checks which a loss takes).
 LOSS_FLAGS = ("alpha", "beta", "gamma", "s", "max_m", "drw_epoch", "lam", "delta")
-#: RunConfig fields offered as flags, with their types.
-RUN_FLAGS = {"epochs": int, "seed": int, "batch_size": int, "image_size": int, "lr": float,
-             "device": str, "sampler": str, "split": str, "threads": int}
+#: RunConfig fields offered as flags, with their types and help texts.
+RUN_FLAGS = {
+    "epochs": (int, "training epochs (default: the profile's)"),
+    "seed": (int, "seed of initialisation, batch order and augmentation (default: 23)"),
+    "batch_size": (int, "images per batch"),
+    "image_size": (int, "image side in px"),
+    "lr": (float, "Adam learning rate"),
+    "device": (str, "auto, cpu, cuda, cuda:N or mps (default: auto)"),
+    "sampler": (str, "none, balanced (class-balanced) or sqrt (square-root) sampling"),
+    "split": (str, "paper (per image) or group (patients/lesions kept whole)"),
+    "threads": (int, "intra-op CPU threads the run trains with (default 1)"),
+}
 #: RunConfig fields of the starting weights, registered with their own actions.
 WEIGHT_FLAGS = ("pretrained", "weights")
 
@@ -24,8 +34,9 @@ WEIGHT_FLAGS = ("pretrained", "weights")
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train one configuration (dataset × model × loss)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+        description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES),
+                        help="profile whose values fill what is not given (default: cpu)")
     parser.add_argument("--dataset", help="dataset id of the profile (default: its first)")
     parser.add_argument("--model", help="model id of the profile (default: its first)")
     parser.add_argument("--loss", default="lmf", help="loss name (default: lmf)")
@@ -33,8 +44,8 @@ def register(subparsers) -> None:
     for name in LOSS_FLAGS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, dest=name,
                             help=f"loss parameter {name}")
-    for name, kind in RUN_FLAGS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, dest=name)
+    for name, (kind, text) in RUN_FLAGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, dest=name, help=text)
     parser.add_argument(
         "--pretrained", action=argparse.BooleanOptionalAction,
         help="start from the model's ImageNet weights (default: the profile's choice)")

@@ -3,6 +3,7 @@
 ``read_index`` lists a source's samples, ``paper_split``/``group_split`` split them, ``prepare``
 does all of it and caches decoded images once; ``to_tensor`` and ``augment`` turn cached batches
 into model input. Layouts and downloads: ``data/README.md``; the split rule: ``lmf.data.splits``.
+The last two import torch on first use, so listing or checking datasets does not.
 """
 
 from lmf.data.prepared import (
@@ -15,7 +16,9 @@ from lmf.data.prepared import (
 )
 from lmf.data.registry import DATASETS, get_source, read_index
 from lmf.data.splits import group_split, paper_split, split_leakage
-from lmf.data.transforms import augment, pad_crop_flip, to_tensor
+
+#: Names served by ``lmf.data.transforms``, imported when first asked for (it imports torch).
+_TENSOR_HELPERS = ("augment", "pad_crop_flip", "to_tensor")
 
 __all__ = [
     "DATASETS",
@@ -34,3 +37,11 @@ __all__ = [
     "split_leakage",
     "to_tensor",
 ]
+
+
+def __getattr__(name: str):
+    if name in _TENSOR_HELPERS:
+        from lmf.data import transforms
+
+        return getattr(transforms, name)
+    raise AttributeError(f"module 'lmf.data' has no attribute {name!r}")

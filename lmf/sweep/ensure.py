@@ -14,6 +14,7 @@ from lmf import runs
 from lmf.errors import RunError
 from lmf.sweep.grids import build_grid
 from lmf.sweep.launchers import get_launcher
+from lmf.sweep.progress import SweepProgress
 from lmf.sweep.worker import is_running
 
 
@@ -22,7 +23,7 @@ def resolve_grid(grid, profile="cpu", seeds=1, **overrides) -> list:
     return build_grid(grid, profile, seeds=seeds, **overrides) if isinstance(grid, str) else list(grid)
 
 
-def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds=1, quiet=True,
+def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds=1, quiet=False,
            **launcher_options) -> pd.DataFrame:
     """Train the missing runs of ``grid`` with ``launcher``; return their ``load_runs`` rows.
 
@@ -34,6 +35,8 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
         jobs: parallel runs (local worker processes; array parallelism for submitit); ``None``
             fills the machine (see ``lmf.sweep.launchers.local_workers``) or, on SLURM, leaves
             it to the scheduler.
+        quiet: no progress bar over the runs (failures and the ``LMF_PROGRESS`` lines of
+            ``lmf.sweep.progress`` are reported all the same).
         launcher_options: e.g. ``runs_per_gpu`` (local); ``partition``, ``time``, ``gpus``,
             ``cpus``, ``mem``, ``array_parallelism``, ``slurm_config`` (slurm).
 
@@ -48,10 +51,15 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
     ids = [runs.run_id(c.identity()) for c in configs]
     done = [c for c, name in zip(configs, ids, strict=True) if runs.is_done(results / name)]
     missing = [runs.plain(c.to_dict()) for c in configs if c not in done]
-    options = {"done": done} if launcher == "dry" else {}
-    if missing or launcher == "dry":
-        outcomes = get_launcher(launcher)(missing, results, jobs=jobs, quiet=quiet,
-                                          **launcher_options, **options)
+    if launcher == "dry":
+        get_launcher(launcher)(missing, results, jobs=jobs, done=done, **launcher_options)
+    elif missing:
+        progress = SweepProgress(len(configs), len(done), quiet=quiet)
+        try:
+            outcomes = get_launcher(launcher)(missing, results, jobs=jobs, report=progress,
+                                              **launcher_options)
+        finally:
+            progress.close()
         failed = [o for o in outcomes if not o["ok"]]
         if failed:
             lines = "\n".join(f"  {o['run_id']}: {o['error']} (log: {o['log']})" for o in failed)

@@ -1,7 +1,9 @@
 """Launchers: how the missing runs of a grid get executed.
 
-Every launcher is ``launch(tasks, results, *, jobs, quiet, **options) -> list[outcome]`` where a
-task is a config as plain data and an outcome is :func:`lmf.sweep.worker.run_one`'s dict.
+Every launcher is ``launch(tasks, results, *, jobs, report, **options) -> list[outcome]`` where a
+task is a config as plain data and an outcome is :func:`lmf.sweep.worker.run_one`'s dict, in the
+order of ``tasks``; ``report(task, outcome)`` is called as each run ends (in the order they end;
+:class:`lmf.sweep.progress.SweepProgress`).
 
 ==============  ==================================================================================
 local           in this process when ``jobs == 1``; else ``jobs`` worker processes (``None``:
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from lmf import machine
@@ -37,12 +39,16 @@ SLURM_OPTIONS = {
 }
 
 
-def launch_local(tasks, results, *, jobs=1, quiet=True, runs_per_gpu=1, **options):
+def _no_report(task, outcome):
+    return outcome
+
+
+def launch_local(tasks, results, *, jobs=1, report=_no_report, runs_per_gpu=1, **options):
     _no_options("local", options)
     gpus = _gpu_count()
     workers = local_workers(tasks, jobs, gpus, runs_per_gpu)
     if workers == 1 or len(tasks) == 1:
-        return [_report(run_one(task, str(results)), quiet) for task in tasks]
+        return [report(task, run_one(task, str(results))) for task in tasks]
     context = multiprocessing.get_context("spawn")
     pinning = {}
     if gpus > 1:
@@ -51,8 +57,10 @@ def launch_local(tasks, results, *, jobs=1, quiet=True, runs_per_gpu=1, **option
             slots.put(slot % gpus)
         pinning = {"initializer": _pin_gpu, "initargs": (slots,)}
     with ProcessPoolExecutor(workers, mp_context=context, **pinning) as pool:
-        futures = [pool.submit(run_one, task, str(results)) for task in tasks]
-        return [_report(future.result(), quiet) for future in futures]
+        futures = {pool.submit(run_one, task, str(results)): task for task in tasks}
+        for future in as_completed(futures):
+            report(futures[future], future.result())
+        return [future.result() for future in futures]
 
 
 def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
@@ -72,8 +80,8 @@ def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
     return max(1, machine.usable_cores() // threads)
 
 
-def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slurm_config=None,
-                    folder=None, **options):
+def launch_submitit(tasks, results, *, jobs=1, report=_no_report, cluster="local",
+                    slurm_config=None, folder=None, **options):
     """Submit one job per run as a submitit job array and wait for all of them."""
     import submitit
 
@@ -89,23 +97,25 @@ def launch_submitit(tasks, results, *, jobs=1, quiet=True, cluster="local", slur
     executor.update_parameters(**{k: v for k, v in parameters.items()
                                   if cluster == "slurm" or not k.startswith("slurm_")})
     submitted = executor.map_array(run_one, tasks, [str(results)] * len(tasks))
-    if not quiet:
-        print(f"submitted {len(submitted)} job(s): {', '.join(j.job_id for j in submitted)}")
-    outcomes = []
-    for task, job in zip(tasks, submitted, strict=True):
+    print(f"submitted {len(submitted)} job(s): {', '.join(j.job_id for j in submitted)}",
+          flush=True)
+    task_of = {job.job_id: task for job, task in zip(submitted, tasks, strict=True)}
+    outcomes = {}
+    for job in submitit.helpers.as_completed(submitted, poll_frequency=2):
+        task = task_of[job.job_id]
         try:
             outcome = job.result()
         except Exception as error:  # cancelled, timed out, node failure: the job never returned
             outcome = _lost_job(task, results, job, error)
-        outcomes.append(_report(outcome, quiet))
-    return outcomes
+        outcomes[job.job_id] = report(task, outcome)
+    return [outcomes[job.job_id] for job in submitted]
 
 
 def launch_slurm(tasks, results, **options):
     return launch_submitit(tasks, results, cluster="slurm", **options)
 
 
-def launch_dry(tasks, results, *, quiet=True, done=(), **options):
+def launch_dry(tasks, results, *, done=(), **options):
     print(f"plan for {results}: {len(tasks)} to run, {len(done)} done")
     for task in tasks:
         print(f"  run   {task_identity(task)[0]}")
@@ -157,15 +167,6 @@ def _lost_job(task, results, job, error) -> dict:
     return {"run_id": name, "ok": False, "log": str(log_path(identity, results)),
             "error": f"job {job.job_id} ended without a result ({job.state}, "
                      f"{type(error).__name__}); submitit output in {job.paths.stderr}"}
-
-
-def _report(outcome: dict, quiet: bool) -> dict:
-    if not outcome["ok"]:
-        print(f"run {outcome['run_id']} FAILED: {outcome['error']} (log: {outcome['log']})",
-              flush=True)
-    elif not quiet:
-        print(f"run {outcome['run_id']} done", flush=True)
-    return outcome
 
 
 def _pin_gpu(slots) -> None:

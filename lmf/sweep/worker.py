@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import traceback
 from pathlib import Path
 
@@ -31,12 +32,14 @@ def is_running(config, results) -> bool:
 def run_one(config: dict, results: str) -> dict:
     """Train the config given as plain data under ``results``; never raises.
 
-    Returns ``{"run_id", "ok", "error", "log"}``; ``error`` is the exception's one-line message.
+    Returns ``{"run_id", "ok", "error", "log", "seconds"}``; ``error`` is the exception's
+    one-line message, ``seconds`` the wall time of the attempt.
     """
     from lmf.train import RunConfig, fit  # a worker process imports the engine on use
 
+    start = time.perf_counter()
     outcome = {"run_id": "-".join(str(config.get(k)) for k in ("dataset", "model", "loss")),
-               "ok": True, "error": None, "log": None}
+               "ok": True, "error": None, "log": None, "seconds": None}
     try:
         run = RunConfig.from_dict(config)
         identity = run.identity()
@@ -54,4 +57,5 @@ def run_one(config: dict, results: str) -> dict:
         except Exception as error:  # one failing run must not stop the sweep
             traceback.print_exc(file=out)
             outcome.update(ok=False, error=f"{type(error).__name__}: {error}")
+    outcome["seconds"] = time.perf_counter() - start
     return outcome

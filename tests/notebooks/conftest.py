@@ -15,7 +15,6 @@ notebooks' own parameters and the default ``results/`` and ``figures/``.
 
 from __future__ import annotations
 
-import ast
 import copy
 import os
 import shutil
@@ -27,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from lmf.parameters import cell_parameters
+
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="lmf-notebook-tests-"))
 os.environ["LMF_RESULTS"] = str(_SESSION_DIR / "results")
 os.environ["LMF_FIGURES"] = str(_SESSION_DIR / "figures")
@@ -36,11 +37,6 @@ os.environ["LMF_FIGURES"] = str(_SESSION_DIR / "figures")
 TEST_PARAMETERS = {"EPOCHS": 3, "N_BOOT": 100}
 
 
-def _declared(source: str) -> set[str]:
-    return {target.id for node in ast.parse(source).body if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)}
-
-
 def pytest_collection_modifyitems(config, items):
     """Append ``TEST_PARAMETERS`` to the ``parameters`` cell nbval runs (only the names the
     notebook declares), as papermill would inject them."""
@@ -48,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
         cell = getattr(item, "cell", None)
         if cell is None or "parameters" not in cell.get("metadata", {}).get("tags", []):
             continue
-        overrides = {k: v for k, v in TEST_PARAMETERS.items() if k in _declared(cell.source)}
+        overrides = {k: v for k, v in TEST_PARAMETERS.items() if k in cell_parameters(cell.source)}
         if overrides:
             item.cell = copy.deepcopy(cell)
             item.cell.source += "\n# test parameters (tests/notebooks/conftest.py)\n" + "\n".join(
@@ -82,6 +78,12 @@ def results_dir() -> Path:
 @pytest.fixture(scope="session")
 def figures_dir() -> Path:
     return Path(os.environ["LMF_FIGURES"]) / "cpu"
+
+
+@pytest.fixture(scope="session")
+def test_parameters() -> dict:
+    """``TEST_PARAMETERS``: the values that shorten the notebooks in tests."""
+    return dict(TEST_PARAMETERS)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import nbformat
 import pytest
 
 from lmf.errors import ConfigError
-from lmf.reproduce import find_notebooks
+from lmf.parameters import notebook_parameters
+from lmf.reproduce import clean_executed, find_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
 PAPER_ITEMS = [f"fig{n}_" for n in range(1, 5)] + [f"table{n}_" for n in range(1, 7)]
@@ -46,10 +47,13 @@ def test_reproduce_cpu_regenerates_every_figure_and_table(reproduced, figures_di
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf, shortened):
+def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf, test_parameters):
     assert reproduced[0].returncode == 0
     runs = {p: (p / "done").stat().st_mtime_ns for p in results_dir.iterdir() if (p / "done").exists()}
     assert runs, "the first run trained nothing"
+    selected = find_notebooks(only="03,06")
+    declared = set().union(*(notebook_parameters(nb) for nb in selected))
+    shortened = [f"-p{name}={value}" for name, value in test_parameters.items() if name in declared]
     result, _ = run_lmf("reproduce", "--only", "03,06", "--results", str(results_dir), *shortened)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 notebook(s)" in result.stdout
@@ -76,7 +80,8 @@ def test_a_failing_notebook_is_named_with_its_cell_and_stops_the_run(tmp_path, r
     assert not (executed / "03_never.ipynb").exists()
     first = nbformat.read(executed / "01_fine.ipynb", as_version=4)
     injected = [c for c in first.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert "PROFILE = \"cpu\"" in injected[0].source and "RESULTS = " in injected[0].source
+    # the run store reaches the kernel as LMF_RESULTS: no path of this machine in the copy
+    assert "PROFILE = \"cpu\"" in injected[0].source and "RESULTS" not in injected[0].source
     assert first.cells[-1].outputs[0]["text"] == "cpu\n"
 
 
@@ -86,12 +91,11 @@ def test_only_declared_parameters_are_injected(tmp_path, run_lmf):
     folder.mkdir()
     _notebook(folder / "01_plain.ipynb", "print(PROFILE, N)", parameters='PROFILE = "cpu"\nN = 1')
     result, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results",
-                        str(tmp_path / "r"), "--launcher", "local", "-p", "N=5", "-p", "OTHER=[1, 2]")
+                        str(tmp_path / "r"), "--launcher", "local", "-p", "N=5")
     assert result.returncode == 0, result.stderr
     executed = nbformat.read(tmp_path / "r" / "notebooks" / "cpu" / "01_plain.ipynb", 4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "RESULTS" not in injected.source and "LAUNCHER" not in injected.source
-    assert "OTHER" not in injected.source
     assert executed.cells[-1].outputs[0]["text"] == "cpu 5\n"
     assert "Passed unknown parameter" not in result.stderr
 
@@ -113,3 +117,98 @@ def test_unknown_notebook_is_a_one_line_error(run_lmf):
     result, _ = run_lmf("reproduce", "--only", "99")
     assert result.returncode == 2
     assert result.stderr.startswith("lmf reproduce: error: no notebook matches 99")
+
+
+TRAINING = """from lmf.profiles import get_profile
+from lmf.sweep import ensure
+grid = [get_profile("cpu").config("digits_lt", "resnet50", loss, epochs=1, image_size=16,
+                                  model="timm:test_resnet") for loss in ("cce", "focal")]
+print(len(ensure(grid, results=RESULTS)), "runs")"""
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_each_finished_run_is_printed_while_the_notebook_trains(tmp_path, run_lmf):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "01_train.ipynb", TRAINING)
+    results = tmp_path / "r"
+    result, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(results))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    runs = [line.strip() for line in lines if line.strip().startswith("run ")]
+    assert [line.split(" done in ")[0] for line in runs] == [
+        "run 1/2 digits_lt-resnet50-cce", "run 2/2 digits_lt-resnet50-focal"]
+    assert all(line.endswith(" s") for line in runs)
+    # the run lines come between the notebook's start and end lines, as they happen
+    start = lines.index("[1/1] 01_train ...")
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("done in"))
+    assert start < lines.index(f"    {runs[0]}") < lines.index(f"    {runs[1]}") < end
+    assert f"-> {results / 'notebooks' / 'cpu' / '01_train.ipynb'}" in lines[end]
+    assert "$LMF_RESULTS" not in result.stdout
+    assert "eavesdropping" not in result.stderr and "TCP" not in result.stderr
+    executed = nbformat.read(results / "notebooks" / "cpu" / "01_train.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[-1]["text"] == "2 runs\n"
+    assert executed.metadata.papermill["output_path"] == str(results / "notebooks" / "cpu"
+                                                             / "01_train.ipynb")
+
+
+@pytest.mark.notebook
+def test_a_cell_timeout_says_a_rerun_resumes(tmp_path, run_lmf):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "01_slow.ipynb", "import time\ntime.sleep(30)")
+    result, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results",
+                        str(tmp_path / "r"), "--timeout", "2")
+    assert result.returncode == 2
+    message = result.stderr.strip().splitlines()[-1]
+    assert "01_slow.ipynb: a cell ran longer than 2 s" in message
+    assert "run the same command again and it resumes from them" in message
+
+
+def test_committed_notebooks_lose_progress_bars_and_timings(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("ensure(grid)")
+    cell.metadata.update(papermill={"duration": 1.5, "status": "completed"},
+                         execution={"iopub.status.idle": "2026-01-01T00:00:00Z"}, tags=["keep"])
+    widget = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={
+            "application/vnd.jupyter.widget-view+json": widget, "text/plain": "runs: 50%"}),
+        nbformat.v4.new_output("stream", name="stderr", text="\rruns:  50%|#####     | 1/2"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: kept\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="15 runs\n"),
+    ]
+    nb.cells = [cell]
+    nb.metadata.update(widgets={"application/vnd.jupyter.widget-state+json": {}},
+                       papermill={"input_path": str(REPO / "notebooks" / "04_x.ipynb"),
+                                  "output_path": "/somewhere/04_x.ipynb", "duration": 9.0,
+                                  "start_time": "t0", "end_time": "t1", "parameters": {}})
+    path = tmp_path / "04_x.ipynb"
+    nbformat.write(nb, path)
+    clean_executed(path, "notebooks/04_x.ipynb", committed=True)
+    cleaned = nbformat.read(path, as_version=4)
+    assert [o.get("text") for o in cleaned.cells[0].outputs] == ["UserWarning: kept\n",
+                                                                 "15 runs\n"]
+    assert dict(cleaned.cells[0].metadata) == {"tags": ["keep"]}
+    assert "widgets" not in cleaned.metadata
+    assert dict(cleaned.metadata.papermill) == {"input_path": "notebooks/04_x.ipynb",
+                                                "output_path": "notebooks/04_x.ipynb",
+                                                "parameters": {}}
+    clean_executed(path, "elsewhere.ipynb")  # an executed copy keeps its outputs
+    assert len(nbformat.read(path, as_version=4).cells[0].outputs) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_verbose_streams_the_notebooks_output(tmp_path, run_lmf):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    _notebook(folder / "01_talk.ipynb", "import sys\nprint('to stdout')\n"
+              "print('to stderr', file=sys.stderr)")
+    quiet, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"))
+    loud, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"),
+                      "--verbose")
+    assert quiet.returncode == loud.returncode == 0, loud.stderr
+    assert "to stdout" not in quiet.stdout and "to stderr" not in quiet.stderr
+    assert "to stdout" in loud.stdout and "to stderr" in loud.stderr
