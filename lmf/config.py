@@ -30,10 +30,12 @@ import re
 from dataclasses import dataclass, field
 
 from lmf.errors import ConfigError
-from lmf.optim import OPTIMIZERS, SCHEDULES
 from lmf.validation import check_choice, check_flag, check_integer, check_number
 
 SAMPLERS = ("none", "balanced", "sqrt")
+#: Optimisers and learning-rate schedules (built by ``lmf.optim``).
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("step", "warmup_multistep")
 SPLITS = ("paper", "group")
 #: ``augment``: none; ``shift`` (``lmf.data.augment``; ``True`` means it); ``pad_crop_flip``
 #: (``lmf.data.pad_crop_flip``, the long-tailed CIFAR protocol's).

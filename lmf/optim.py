@@ -31,8 +31,6 @@ from dataclasses import dataclass
 
 import torch
 
-OPTIMIZERS = ("adam", "sgd")
-SCHEDULES = ("step", "warmup_multistep")
 
 
 def build_optimizer(config, parameters) -> torch.optim.Optimizer:
