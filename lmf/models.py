@@ -9,16 +9,19 @@ TensorFlow model), which is why the presets use torchvision throughout.
 
 ``"timm:<name>"`` builds any timm model with ``num_classes=K`` (the CPU profile's small CNNs).
 
-Weights: ``pretrained=True`` loads the ImageNet weights through torchvision's cache
-(``$TORCH_HOME/hub/checkpoints``) or, for timm models, the Hugging Face cache
-(``$HF_HOME/hub``), downloading them when the network allows. ``weights=PATH`` loads a local
-``state_dict`` file instead (ImageNet weights or a fine-tuned K-class checkpoint): every tensor
-must match except the classifier head, which is kept freshly initialised when its shape differs.
+Weights: ``pretrained=True`` loads the ImageNet weights as torchvision itself does
+(``builder(weights=<enum>)``), from its cache ``$TORCH_HOME/hub/checkpoints/<file name of the
+URL>`` (e.g. ``densenet121-a639ec97.pth``), downloading them when the network allows; timm models
+use the Hugging Face cache (``$HF_HOME/hub``). ``weights=PATH`` loads a local ``state_dict`` file
+instead (torchvision's ImageNet files as published, or a fine-tuned K-class checkpoint): every
+tensor must match except the classifier head, which is kept freshly initialised when its shape
+differs.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,20 +138,22 @@ def cam_target_layer(model: nn.Module) -> nn.Module:
 
 def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Module:
     builder = getattr(torchvision.models, preset.builder)
-    model = builder(weights=None)
-    if pretrained:
-        enum_name, member = preset.weights.split(".")
-        weight_enum = getattr(getattr(torchvision.models, enum_name), member)
-        try:
-            state = weight_enum.get_state_dict(progress=False, check_hash=False)
-        except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
-            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
-            raise DataError(
-                f"cannot load the ImageNet weights of {preset.builder} ({error}); place "
-                f"{weight_enum.url} at {cache}, or pass weights=PATH (--weights PATH) with a "
-                "local state_dict file, or use pretrained=False"
-            ) from error
-        model.load_state_dict(state)
+    weight_enum = torchvision.models.get_weight(preset.weights) if pretrained else None
+    try:
+        # torchvision's own loading: the cached file (hash checked on download only), with the
+        # key renaming its older checkpoints need (DenseNet's).
+        model = builder(weights=weight_enum, progress=False)
+    except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
+        if weight_enum is None:
+            raise
+        name = Path(weight_enum.url).name
+        cache = Path(torch.hub.get_dir()) / "checkpoints"
+        raise DataError(
+            f"cannot load the ImageNet weights of {preset.builder} ({error}); download "
+            f"{weight_enum.url} and put it, named {name}, in {cache} (i.e. {cache / name}), "
+            "or pass --weights PATH (weights=PATH) with a local copy of that file, or train "
+            "from random initialisation with --no-pretrained (pretrained=False)"
+        ) from error
     _replace_head(model, preset.head, num_classes)
     return model
 
@@ -174,20 +179,38 @@ def _build_timm(name: str, num_classes: int, pretrained: bool) -> nn.Module:
             f"cannot load the pretrained weights of timm model {name!r} ({error}); put them in "
             "the Hugging Face cache ($HF_HOME/hub, default ~/.cache/huggingface/hub, e.g. with "
             "`huggingface-cli download timm/<name>` on a machine with network), or pass "
-            "weights=PATH (--weights PATH) with a local state_dict file, or use pretrained=False"
+            "--weights PATH (weights=PATH) with a local state_dict file, or train from random "
+            "initialisation with --no-pretrained (pretrained=False)"
         ) from error
 
 
-def _load_local_weights(model: nn.Module, path: Path) -> None:
-    """Load a state_dict file; a head of another shape (e.g. ImageNet's 1000 classes) is skipped."""
+def check_weights_file(path: str | Path) -> Path:
+    """``path`` as a Path; a DataError unless it names an existing file."""
+    path = Path(path)
     if not path.is_file():
         raise DataError(f"weights file {path} does not exist; pass the path of a state_dict file")
+    return path
+
+
+def _load_local_weights(model: nn.Module, path: Path) -> None:
+    """Load a state_dict file; a head of another shape (e.g. ImageNet's 1000 classes) is skipped.
+
+    DenseNet files with torchvision's old key names (its published ImageNet checkpoint) are
+    renamed first (:func:`_current_densenet_keys`).
+    """
+    check_weights_file(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unreadable file means the same
         raise DataError(f"cannot read weights file {path}: {error}") from error
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
+    if not isinstance(state, dict):
+        raise DataError(
+            f"weights file {path} holds a {type(state).__name__}, not a state_dict; save it with "
+            "torch.save(model.state_dict(), path)"
+        )
+    state = _current_densenet_keys(state)
     own = model.state_dict()
     skipped = {k for k, v in state.items() if k in own and own[k].shape != v.shape}
     head = _head_parameter_names(model)
@@ -204,6 +227,25 @@ def _load_local_weights(model: nn.Module, path: Path) -> None:
             f"weights file {path} does not fit this model: missing {sorted(missing)[:5]}, "
             f"unexpected {sorted(unexpected)[:5]}"
         )
+
+
+#: A DenseNet layer key in torchvision's old naming, ``denselayer<i>.norm.1.weight`` (and
+#: ``relu``/``conv``, ``.1``/``.2``), the pattern of ``torchvision/models/densenet.py``
+#: (``_load_state_dict``, where it is local to the function and so cannot be imported).
+_OLD_DENSENET_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
+
+
+def _current_densenet_keys(state: dict) -> dict:
+    """``state`` with DenseNet's old layer keys renamed as torchvision renames them.
+
+    Module names may no longer contain dots, so ``denselayer<i>.norm.1.weight`` became
+    ``denselayer<i>.norm1.weight`` (group 1 + group 2 of :data:`_OLD_DENSENET_KEY`); torchvision's
+    published ``densenet121-a639ec97.pth`` still uses the old names. Other keys are kept as they
+    are, in order.
+    """
+    return {_OLD_DENSENET_KEY.sub(r"\1\2", key): value for key, value in state.items()}
 
 
 def _head_parameter_names(model: nn.Module) -> set[str]:

@@ -16,6 +16,8 @@ LOSS_FLAGS = ("alpha", "beta", "gamma", "s", "max_m", "drw_epoch", "lam", "delta
 #: RunConfig fields offered as flags, with their types.
 RUN_FLAGS = {"epochs": int, "seed": int, "batch_size": int, "image_size": int, "lr": float,
              "device": str, "sampler": str, "split": str, "threads": int}
+#: RunConfig fields of the starting weights, registered with their own actions.
+WEIGHT_FLAGS = ("pretrained", "weights")
 
 
 def register(subparsers) -> None:
@@ -32,6 +34,13 @@ def register(subparsers) -> None:
                             help=f"loss parameter {name}")
     for name, kind in RUN_FLAGS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=kind, dest=name)
+    parser.add_argument(
+        "--pretrained", action=argparse.BooleanOptionalAction,
+        help="start from the model's ImageNet weights (default: the profile's choice)")
+    parser.add_argument(
+        "--weights", metavar="PATH",
+        help="local state_dict file to start from instead, e.g. torchvision's "
+             "densenet121-a639ec97.pth (overrides --pretrained)")
     parser.add_argument("--results", help="root of the run store (default: results/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=run)
@@ -39,10 +48,14 @@ def register(subparsers) -> None:
 
 def config_from_args(args):
     """The RunConfig that ``args`` describe (profile values, then the flags given)."""
+    from lmf.models import check_weights_file
     from lmf.train import RunConfig
 
     profile = get_profile(args.profile)
-    overrides = {name: getattr(args, name) for name in RUN_FLAGS if getattr(args, name) is not None}
+    overrides = {name: getattr(args, name) for name in (*RUN_FLAGS, *WEIGHT_FLAGS)
+                 if getattr(args, name) is not None}
+    if args.weights is not None:
+        check_weights_file(args.weights)  # before any data is prepared
     dataset_id = args.dataset or next(iter(profile.datasets))
     if dataset_id not in profile.datasets:
         overrides["dataset"], dataset_id = dataset_id, next(iter(profile.datasets))

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from lmf.cli import build_parser
+from lmf.commands.train import config_from_args
+
 LMF = [sys.executable, "-m", "lmf.cli"]
 
 
@@ -35,12 +38,38 @@ def test_train_prints_the_finished_run_directory_last(tmp_path):
     (("--loss", "cce", "--alpha", "2"), "takes no parameter alpha"),
     (("--model", "timm:no_such_net"), "no_such_net"),
     (("--profile", "gpu"), "invalid choice"),
+    (("--weights", "no/such/weights.pth"), "weights file no/such/weights.pth does not exist"),
 ])
 def test_train_rejects_bad_input_with_one_clear_message(tmp_path, args, message):
     result = lmf("train", *args, "--results", str(tmp_path))
     assert result.returncode == 2
     assert message in result.stderr
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def train_config(*args):
+    """The RunConfig that ``lmf train ARGS`` would train."""
+    return config_from_args(build_parser().parse_args(["train", *args]))
+
+
+@pytest.mark.parametrize(("args", "pretrained"), [
+    ((), False),  # the cpu profile trains from scratch
+    (("--pretrained",), True),
+    (("--profile", "paper"), True),  # the paper profile starts from ImageNet weights
+    (("--profile", "paper", "--no-pretrained"), False),
+])
+def test_pretrained_flag_overrides_the_profile(args, pretrained):
+    config = train_config(*args)
+    assert config.pretrained is pretrained
+    assert config.weights is None
+
+
+def test_weights_flag_reaches_the_run_config(tmp_path):
+    path = tmp_path / "densenet121-a639ec97.pth"
+    torch.save({}, path)
+    config = train_config("--profile", "paper", "--model", "densenet121", "--weights", str(path),
+                          "--no-pretrained")
+    assert (config.model, config.weights, config.pretrained) == ("densenet121", str(path), False)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a CPU-only machine")

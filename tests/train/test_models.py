@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 
 import pytest
 import torch
 import torchvision
 from torch import nn
 
+from lmf.cli import build_parser
 from lmf.errors import ConfigError, DataError
 from lmf.models import ARCHITECTURES, build_model, cam_target_layer
 
 K = 5
+
+
+#: Each preset's torchvision builder and the ImageNet weights of the paper (independent of lmf's
+#: preset table).
+IMAGENET = {
+    "efficientnetv2_s": (torchvision.models.efficientnet_v2_s,
+                         torchvision.models.EfficientNet_V2_S_Weights.IMAGENET1K_V1),
+    "resnet50": (torchvision.models.resnet50, torchvision.models.ResNet50_Weights.IMAGENET1K_V2),
+    "densenet121": (torchvision.models.densenet121,
+                    torchvision.models.DenseNet121_Weights.IMAGENET1K_V1),
+}
 
 
 def _head(model: nn.Module, arch: str) -> nn.Module:
@@ -99,18 +113,43 @@ def offline(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_pretrained_preset_without_weights_says_where_to_put_them(offline):
+def _train_flags(capsys) -> set[str]:
+    """The options ``lmf train --help`` lists."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    return set(re.findall(r"--[a-z][a-z-]*", capsys.readouterr().out))
+
+
+def _assert_flags_exist(message: str, capsys) -> None:
+    named = set(re.findall(r"--[a-z][a-z-]*", message))
+    assert {"--weights", "--no-pretrained"} <= named
+    assert named <= _train_flags(capsys), named - _train_flags(capsys)
+
+
+@pytest.mark.parametrize("arch", list(IMAGENET))
+def test_pretrained_preset_without_weights_says_where_to_put_them(offline, arch, capsys):
     with pytest.raises(DataError) as error:
-        build_model("resnet50", K, pretrained=True)
+        build_model(arch, K, pretrained=True)
     message = str(error.value)
-    assert str(offline / "torch") in message  # the cache location to fill
-    assert "--weights" in message
+    folder = offline / "torch" / "hub" / "checkpoints"
+    file_name = Path(IMAGENET[arch][1].url).name
+    assert str(folder) in message and file_name in message  # where to put it, under which name
+    assert str(folder / file_name) in message
+    _assert_flags_exist(message, capsys)
 
 
-def test_pretrained_timm_without_weights_is_one_clear_error(offline):
+def test_unreadable_cached_weights_are_one_clear_error(offline):
+    folder = offline / "torch" / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / Path(IMAGENET["resnet50"][1].url).name).write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match="cannot load the ImageNet weights of resnet50"):
+        build_model("resnet50", K, pretrained=True)
+
+
+def test_pretrained_timm_without_weights_is_one_clear_error(offline, capsys):
     with pytest.raises(DataError) as error:
         build_model("timm:resnet18", K, pretrained=True)
-    assert "--weights" in str(error.value)
+    _assert_flags_exist(str(error.value), capsys)
 
 
 def test_local_weights_file_round_trips_and_keeps_new_head(tmp_path):
@@ -127,3 +166,96 @@ def test_local_weights_file_round_trips_and_keeps_new_head(tmp_path):
         build_model("timm:test_resnet", K, weights=tmp_path / "missing.pt")
     with pytest.raises(DataError, match="does not fit"):
         build_model("timm:test_efficientnet", K, weights=path)
+    torch.save(torch.zeros(3), path)
+    with pytest.raises(DataError, match="holds a Tensor, not a state_dict"):
+        build_model("timm:test_resnet", K, weights=path)
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(DataError, match="cannot read weights file"):
+        build_model("timm:test_resnet", K, weights=path)
+
+
+def _old_densenet_key(key: str) -> str:
+    """The name torchvision's published DenseNet files use for ``key``.
+
+    ``denselayer<i>.norm1.weight`` was ``denselayer<i>.norm.1.weight`` (also ``relu``/``conv``,
+    ``1``/``2``): the inverse of the renaming in ``torchvision/models/densenet.py``.
+    """
+    return re.sub(
+        r"(denselayer\d+\.(?:norm|relu|conv))([12])\.(weight|bias|running_mean|running_var)$",
+        r"\1.\2.\3", key,
+    )
+
+
+@pytest.fixture(scope="module")
+def imagenet_files(tmp_path_factory):
+    """Random stand-ins for the three ImageNet files in a torch home, as torchvision lays them out.
+
+    Returns ``(torch_home, {arch: (file, state)})``; ``state`` holds the file's tensors under
+    today's key names. Each file is ``$TORCH_HOME/hub/checkpoints/<file name of the URL>``.
+    Every floating tensor is random (BatchNorm statistics too, which a fresh model sets to 0
+    and 1), so equal tensors prove that they were loaded. DenseNet's file is written as
+    torchvision published it: old key names, no ``num_batches_tracked`` (which came with
+    PyTorch 0.4.1) and torch.save's pre-zip format.
+    """
+    home = tmp_path_factory.mktemp("torch_home")
+    folder = home / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    files = {}
+    for arch, (builder, weights) in IMAGENET.items():
+        state = {key: torch.rand(value.shape, generator=generator)
+                 if value.is_floating_point() else value
+                 for key, value in builder().state_dict().items()}
+        path = folder / Path(weights.url).name
+        if arch == "densenet121":
+            state = {key: value for key, value in state.items()
+                     if not key.endswith("num_batches_tracked")}
+            old_names = {_old_densenet_key(key): value for key, value in state.items()}
+            assert len(old_names) == len(state) and set(old_names) != set(state)
+            torch.save(old_names, path, _use_new_zipfile_serialization=False)
+        else:
+            torch.save(state, path)
+        files[arch] = (path, state)
+    return home, files
+
+
+@pytest.fixture
+def torch_home(imagenet_files, monkeypatch):
+    """``TORCH_HOME`` pointed at :func:`imagenet_files`; returns its ``{arch: (file, state)}``."""
+    home, files = imagenet_files
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    assert Path(torch.hub.get_dir()) == home / "hub"  # no torch.hub.set_dir in force
+    return files
+
+
+@pytest.mark.parametrize("source", ["cache", "file"])
+@pytest.mark.parametrize("arch", list(IMAGENET))
+def test_imagenet_files_load_with_a_new_k_class_head(torch_home, arch, source):
+    path, state = torch_home[arch]
+    if source == "cache":
+        model = build_model(arch, K, pretrained=True)
+    else:
+        model = build_model(arch, K, pretrained=False, weights=path)
+    head = _head(model, arch)
+    head_prefix = next(name for name, module in model.named_modules() if module is head) + "."
+    loaded = model.state_dict()
+    backbone = [key for key in state if not key.startswith(head_prefix)]
+    assert len(backbone) == len(state) - 2  # all but the 1000-class head's weight and bias
+    for key in backbone:
+        assert torch.equal(loaded[key], state[key]), key
+    not_in_file = {key for key in loaded if key not in state and not key.startswith(head_prefix)}
+    # a file without BatchNorm batch counts gets fresh ones (torch's BatchNorm loading)
+    assert all(key.endswith("num_batches_tracked") for key in not_in_file)
+    assert bool(not_in_file) == (arch == "densenet121")
+    assert (head.in_features, head.out_features) == (state[head_prefix + "weight"].shape[1], K)
+    with torch.no_grad():
+        assert model.eval()(torch.rand(2, 3, 32, 32)).shape == (2, K)
+
+
+def test_old_densenet_file_needs_torchvisions_renaming(imagenet_files):
+    path, _ = imagenet_files[1]["densenet121"]
+    old_state = torch.load(path, weights_only=True)
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old_state
+    with pytest.raises(RuntimeError, match="Unexpected key") as error:
+        torchvision.models.densenet121().load_state_dict(old_state)
+    assert "denselayer1.norm.1.weight" in str(error.value)
