@@ -129,11 +129,11 @@ def _load_or_make_split(index: pd.DataFrame, file: Path, split: str, seed: int) 
         by_id = dict(zip(saved["id"], saved["split"], strict=True))
         if set(by_id) == set(index["id"]):
             return index["id"].map(by_id).to_numpy()
-    labels = index["label"].to_numpy()
     if split == "paper":
-        parts = paper_split(labels, seed=seed)
-    else:
-        parts = group_split(labels, index["group"].astype(str).to_numpy(), seed=seed)
+        parts = paper_split(index["label"].to_numpy(), seed=seed)
+    else:  # class names sort as the labels do, so the folds are the same, and errors name them
+        parts = group_split(index["class_name"].astype(str).to_numpy(),
+                            index["group"].astype(str).to_numpy(), seed=seed)
     file.parent.mkdir(parents=True, exist_ok=True)
     temporary = file.with_name(f".{file.name}.tmp-{os.getpid()}")
     pd.DataFrame({"id": index["id"], "split": parts}).to_csv(temporary, index=False)

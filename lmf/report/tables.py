@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from lmf import paper
-from lmf.errors import unknown_choice
+from lmf.data.splits import group_split, split_leakage
+from lmf.errors import ConfigError, unknown_choice
 from lmf.losses import LOSSES
 from lmf.profiles import Profile, get_profile
 
@@ -182,6 +183,31 @@ def imbalance(counts: pd.DataFrame, part: str = "train") -> pd.DataFrame:
         "classes": grouped.size(), "images": grouped.sum(), "largest": grouped.max(),
         "smallest": grouped.min(), "imbalance_ratio": grouped.max() / grouped.min(),
     }).reset_index()
+
+
+def leakage(indexes: dict[str, pd.DataFrame], split: str, seed: int = 0) -> pd.DataFrame:
+    """Per dataset (split indexes keyed by dataset id, as for ``split_counts``): the
+    ``split_leakage`` counts of its split (row ``split``, the name it was made with) and of a
+    group re-split (row ``"group (re-split)"``: ``group_split`` with ``seed``, what
+    ``prepare(split="group")`` makes).
+
+    Where the re-split is impossible (a class with too few groups) its counts are missing and a
+    ``note`` column, present only then, holds the ``ConfigError``'s message instead of raising.
+    """
+    rows = []
+    for dataset_id, index in indexes.items():
+        rows.append({"dataset": dataset_id, "split": split,
+                     **split_leakage(index.group, index.split)})
+        resplit = {"dataset": dataset_id, "split": "group (re-split)"}
+        try:
+            grouped = group_split(index.class_name.astype(str), index.group.astype(str), seed=seed)
+        except ConfigError as error:
+            rows.append({**resplit, "note": str(error)})
+        else:
+            rows.append({**resplit, **split_leakage(index.group, grouped)})
+    table = pd.DataFrame(rows)
+    counts = table.columns.difference(["dataset", "split", "note"], sort=False)
+    return table.astype(dict.fromkeys(counts, "Int64"))
 
 
 # --- Tables 2–4 and Fig 1 ---------------------------------------------------------------------

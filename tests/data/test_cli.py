@@ -81,6 +81,15 @@ def test_prepare_with_on_error_skip(tmp_path, capsys, trees):
         capsys.readouterr().out
 
 
+def test_prepare_group_split_of_too_few_lesions_exits_2(tmp_path, capsys, trees):
+    root = trees.ham_metadata(tmp_path / "ham", [(f"HAM_{i % 6}", ["nv", "df"][i % 2])
+                                                 for i in range(12)])
+    args = ["data", "prepare", "ham10000", "--root", str(root), "--size", "4", "--quiet"]
+    assert main([*args, "--split", "group"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "DF (groups: 3, images: 6); NV (groups: 3, images: 6)" in err
+
+
 def test_unknown_dataset_exits_2(capsys):
     assert main(["data", "prepare", "cifar10"]) == 2
     assert "valid choices" in capsys.readouterr().err

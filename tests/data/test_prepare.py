@@ -6,6 +6,7 @@ import pytest
 
 from lmf.data import paper_split, prepare, read_index
 from lmf.data.decode import load_image
+from lmf.errors import ConfigError
 
 
 def _ham(trees, root, n_lesions=40):
@@ -77,6 +78,31 @@ def test_group_split_keeps_lesions_whole(tmp_path, trees):
     data = prepare("ham10000", root, split="group", size=4, progress=False)
     assert (data.index.groupby("group")["split"].nunique() == 1).all()
     assert "split-group-seed0.csv" == data.split_file.name
+    # The smallest classes have 6 lesions: 6 folds, each class in every one, so in every part.
+    assert (data.index.groupby("class_name")["split"].nunique() == 3).all()
+
+
+def _tiny_ham(trees, root):
+    """20 images: NV 8 in 5 lesions, MEL 4 in 4, BKL 3 in 2, DF 2 in 1, VASC, BCC, AKIEC 1."""
+    lesions = {"nv": [1, 2, 2, 1, 2], "mel": [1, 1, 1, 1], "bkl": [2, 1], "df": [2],
+               "vasc": [1], "bcc": [1], "akiec": [1]}
+    samples = [(f"HAM_{dx}{lesion}", dx) for dx, sizes in lesions.items()
+               for lesion, size in enumerate(sizes) for _ in range(size)]
+    return trees.ham_metadata(root, samples, lower_case_copies=False)
+
+
+def test_group_split_of_a_tiny_tree_names_the_small_classes(tmp_path, trees):
+    root = _tiny_ham(trees, tmp_path / "ham")
+    with pytest.raises(ConfigError) as caught:
+        prepare("ham10000", root, split="group", size=4, progress=False)
+    too_few = str(caught.value).split("too few in class ")[1].split(". ")[0]
+    assert too_few == ("AKIEC (groups: 1, images: 1); BCC (groups: 1, images: 1); "
+                       "BKL (groups: 2, images: 3); DF (groups: 1, images: 2); "
+                       "VASC (groups: 1, images: 1)")
+    # The advice holds: the per-image split of the same tree works.
+    paper = prepare("ham10000", root, split="paper", size=4, progress=False)
+    # n − 2·round(0.15·n) per class, in sorted order AKIEC BCC BKL DF MEL NV VASC
+    assert paper.class_counts("train").tolist() == [1, 1, 3, 2, 4 - 2, 8 - 2, 1]
 
 
 def test_non_contiguous_parts_are_loaded_correctly(tmp_path, trees):
