@@ -67,6 +67,14 @@ def lmf_weights(dataset: str, model: str) -> tuple[float, float]:
     return float(row.alpha.iloc[0]), float(row.beta.iloc[0])
 
 
+def class_order() -> dict[str, list[str]]:
+    """Each paper dataset's classes in the order the published tables list them (Table 5 and the
+    per-class split), keyed by dataset in ``PAPER_DATASETS`` order."""
+    counts = split_counts()
+    return {d: counts.loc[counts.dataset == d, "class"].astype(str).tolist()
+            for d in PAPER_DATASETS}
+
+
 def class_totals(dataset: str) -> dict[str, int]:
     """Public per-class totals of a paper dataset, in sorted class-name order."""
     rows = split_counts().query("dataset == @dataset")

@@ -99,6 +99,18 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+def hparam_pairs(values) -> list[tuple[float, float]]:
+    """The (α, β) pairs of Fig 4's study for the grid ``values``, in the order they are trained:
+    for each value v in turn, Setting 1 (v, v), Setting 2 (1, v), Setting 3 (v, 1); a pair
+    already listed (α = β = 1 belongs to all three settings) is not repeated."""
+    pairs: list[tuple[float, float]] = []
+    for value in map(float, values):
+        for pair in ((value, value), (1.0, value), (value, 1.0)):
+            if pair not in pairs:
+                pairs.append(pair)
+    return pairs
+
+
 def get_profile(name: str) -> Profile:
     """The profile called ``name``; a ConfigError listing the valid names otherwise."""
     if name not in PROFILES:

@@ -1,15 +1,18 @@
 """Fig 3 of the LMF paper: Grad-CAM of each loss on chosen test images, with region scores.
 
 Rows are images (one per dataset in the paper), columns the original image and one map per loss,
-each titled with the predicted and the true class. Boxes (or a lung mask's outline) are drawn on
+each titled with the predicted and the true class. A row is labelled on its left (the y-label of
+its first panel) with the dataset, the true class and the image's file stem, wrapped into short
+lines (``short_id``), so that a long id never runs into the titles beside it. Boxes (or a lung mask's outline) are drawn on
 every panel; the scores table gives, per loss, the mean energy share and pointing-game hit rate
 over the images that have a region (see ``lmf.cam.scores``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,6 +50,31 @@ class CamRow:
     extra: dict = field(default_factory=dict)
 
 
+def short_id(sample_id: str, width: int = 18, max_lines: int = 2) -> list[str]:
+    """A sample id as at most ``max_lines`` lines of at most ``width`` characters: the file's stem
+    (folders and extension dropped), broken after ``_``, ``-``, ``.`` or a space where it can
+    be, else mid-word; what does not fit ends in "…"."""
+    stem = PurePosixPath(str(sample_id).replace("\\", "/")).stem or str(sample_id)
+    lines = [""]
+    for token in re.split(r"(?<=[_.\- ])", stem):
+        if lines[-1] and len(lines[-1]) + len(token) > width >= len(token):
+            lines.append("")  # the token fits on a line of its own
+        while len(lines[-1]) + len(token) > width:  # a token longer than a line is cut
+            room = width - len(lines[-1])
+            lines[-1], token = lines[-1] + token[:room], token[room:]
+            lines.append("")
+        lines[-1] += token
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:width - 1] + "…"
+    return lines
+
+
+def row_label(row: CamRow) -> str:
+    """The label on the left of a Fig 3 row: dataset, true class and the short id."""
+    return "\n".join([row.dataset, f"true {row.true_class}", *short_id(row.sample_id)])
+
+
 def plot_figure3(rows: list[CamRow], losses: list[str], panel_size: float = 2.2,
                  alpha: float = 0.5):
     """The Fig 3 grid: the original image, then each loss's map laid over it (jet, ``alpha``)."""
@@ -54,8 +82,8 @@ def plot_figure3(rows: list[CamRow], losses: list[str], panel_size: float = 2.2,
                              figsize=(panel_size * (len(losses) + 1), panel_size * len(rows)))
     for r, row in enumerate(rows):
         axes[r, 0].imshow(row.image)
-        axes[r, 0].set_title(f"{row.dataset}: {row.sample_id}\ntrue {row.true_class}",
-                             fontsize=8)
+        axes[r, 0].set_title("image", fontsize=8)
+        axes[r, 0].set_ylabel(row_label(row), fontsize=7)
         for c, loss in enumerate(losses, start=1):
             axes[r, c].imshow(row.image)
             axes[r, c].imshow(row.maps[loss], cmap="jet", alpha=alpha, vmin=0.0, vmax=1.0)

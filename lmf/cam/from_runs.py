@@ -159,8 +159,8 @@ def _picks(dataset, run_dirs, profile, class_names, test, sample_ids) -> list[Pi
 
 
 def _attach_region(row: CamRow, box_table, source: Path | None, foreground: bool) -> None:
-    """Boxes for the image if the table has any, else the lung mask beside it if there is one,
-    else (when asked) the image's bright pixels."""
+    """Boxes for the image if the table has any, else the mask its dataset ships for it (a lung
+    or lesion mask, ``mask_path``) if there is one, else (when asked) the image's bright pixels."""
     map_size = row.image.shape[:2]
     corners = boxes_for(box_table, row.sample_id, source) if box_table is not None else None
     if corners is not None and len(corners):
@@ -171,8 +171,8 @@ def _attach_region(row: CamRow, box_table, source: Path | None, foreground: bool
         row.region = box_region(corners, image_size, map_size, sample=row.sample_id)
         row.boxes = scale_boxes(corners, image_size, map_size)
         row.region_kind = "box"
-    elif source is not None and mask_path(source).is_file():
-        row.region = mask_region(mask_path(source), map_size)
+    elif source is not None and (mask := mask_path(source)) is not None:
+        row.region = mask_region(mask, map_size)
         row.region_kind = "mask"
     elif foreground:
         row.region = foreground_region(row.image)

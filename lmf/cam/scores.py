@@ -18,9 +18,13 @@ corner in continuous pixel coordinates (a box covers ``x0 ≤ x < x1``). Several
 form the union of their boxes. A box is scaled to the map's resolution (the prepared images are
 resized without cropping) and covers the map pixels whose centres fall inside it.
 
-The COVID-19 Radiography Database ships a lung mask per image (``masks/`` beside ``images/``,
-same file name); resized to the map (nearest neighbour) it serves as the region when no boxes
-are given. For the embedded digits (cpu profile) the bright pixels, i.e. the digit's strokes,
+Two of the paper's datasets ship a segmentation per image, found by ``mask_path`` next to the
+image's folder: the COVID-19 Radiography Database a lung mask (``<class>/masks/`` beside
+``<class>/images/``, same file name) and HAM10000 a lesion mask (``masks/<image>_segmentation.png``
+beside ``images/`` in the Kaggle copy the paper cites; in the ISIC-archive layout
+``HAM10000_segmentations_lesion_tschandl/<image>_segmentation.png``, the Harvard Dataverse
+segmentation zip unpacked beside ``HAM10000_images_part_1/2``). Resized to the map (nearest
+neighbour), the mask serves as the region when no boxes are given. For the embedded digits (cpu profile) the bright pixels, i.e. the digit's strokes,
 can serve as the region (``foreground_region``).
 """
 
@@ -114,10 +118,24 @@ def scale_boxes(corners: np.ndarray, image_size: tuple[int, int],
     return np.asarray(corners, dtype=float).reshape(-1, 4) * scale
 
 
-def mask_path(image_path: Path) -> Path:
-    """Where the COVID-19 Radiography Database keeps an image's lung mask."""
+#: Where a mask lies relative to the folder above the image's folder: (folder, file name pattern
+#: of the image file's ``name`` and ``stem``), tried in this order.
+MASK_LOCATIONS = (
+    ("masks", "{name}"),  # COVID-19 Radiography: <class>/masks/<same name>
+    ("masks", "{stem}_segmentation.png"),  # HAM10000, Kaggle copy: masks/ beside images/
+    ("HAM10000_segmentations_lesion_tschandl", "{stem}_segmentation.png"),  # HAM10000, archive
+)
+
+
+def mask_path(image_path: Path) -> Path | None:
+    """The segmentation mask shipped for an image file (``MASK_LOCATIONS``), None if it has none."""
     image_path = Path(image_path)
-    return image_path.parent.parent / "masks" / image_path.name
+    for folder, pattern in MASK_LOCATIONS:
+        candidate = image_path.parent.parent / folder / pattern.format(name=image_path.name,
+                                                                       stem=image_path.stem)
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def mask_region(mask_file: Path, map_size: tuple[int, int]) -> np.ndarray:

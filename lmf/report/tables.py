@@ -23,7 +23,7 @@ from lmf import paper
 from lmf.data.splits import group_split, split_leakage
 from lmf.errors import ConfigError, unknown_choice
 from lmf.losses import LOSSES
-from lmf.profiles import Profile, get_profile
+from lmf.profiles import Profile, get_profile, hparam_pairs
 
 METRICS = ("accuracy", "precision", "recall", "macro_f1")
 PARTS = ("train", "val", "test")
@@ -87,15 +87,36 @@ def with_paper_ids(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     return out.assign(paper_dataset=out.dataset_id.map(paper_dataset))
 
 
+def _ranks(values: pd.Series, preferred) -> pd.Series:
+    """Each value's position in ``preferred``; values not in it after, in the order found."""
+    rank = {value: i for i, value in enumerate(dict.fromkeys([*preferred, *values]))}
+    return values.map(rank)
+
+
+def _sorted_by(frame: pd.DataFrame, ranks: list[pd.Series]) -> pd.DataFrame:
+    """``frame`` stably sorted by the rank columns ``ranks`` (first = most significant)."""
+    names = [f"_rank{i}" for i in range(len(ranks))]
+    ranked = frame.assign(**dict(zip(names, ranks, strict=True)))
+    return ranked.sort_values(names, kind="stable").drop(columns=names).reset_index(drop=True)
+
+
 def order_rows(frame: pd.DataFrame, **orders) -> pd.DataFrame:
     """Sort ``frame`` by columns given a preferred order of values (others after, as found)."""
-    keys = []
-    for column, preferred in orders.items():
-        values = list(dict.fromkeys([*preferred, *frame[column]]))
-        rank = {value: i for i, value in enumerate(values)}
-        keys.append(frame[column].map(rank).rename(f"_{column}"))
-    ranked = pd.concat([frame, *keys], axis=1).sort_values([k.name for k in keys], kind="stable")
-    return ranked.drop(columns=[k.name for k in keys]).reset_index(drop=True)
+    return _sorted_by(frame, [_ranks(frame[column], preferred)
+                              for column, preferred in orders.items()])
+
+
+def order_classes(frame: pd.DataFrame, dataset: str = "dataset", class_column: str = "class",
+                  **orders) -> pd.DataFrame:
+    """Sort per-class rows as the paper prints them: datasets in ``paper.PAPER_DATASETS`` order,
+    within each its classes in the published order (``paper.class_order``), then by ``orders``
+    as in ``order_rows``; datasets and classes the paper does not have come after, as found."""
+    published = paper.class_order()
+    class_rank = pd.Series(0, index=frame.index)
+    for dataset_id, rows in frame.groupby(dataset, sort=False):
+        class_rank[rows.index] = _ranks(rows[class_column], published.get(dataset_id, ()))
+    return _sorted_by(frame, [_ranks(frame[dataset], paper.PAPER_DATASETS), class_rank,
+                              *(_ranks(frame[c], preferred) for c, preferred in orders.items())])
 
 
 def _beside(ours: pd.DataFrame, published: pd.DataFrame, keys: list[str],
@@ -113,7 +134,7 @@ def _beside(ours: pd.DataFrame, published: pd.DataFrame, keys: list[str],
 def split_counts(indexes: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Images per dataset × class × part from split indexes (``PreparedData.index`` or
     ``read_index`` with a ``split`` column), keyed by dataset id. Long: dataset, class, part,
-    count (class order as in the index's sorted class names)."""
+    count, in the paper's order (``order_classes``; other classes sorted by name)."""
     frames = []
     for dataset_id, index in indexes.items():
         counts = (index.groupby(["class_name", "split"]).size()
@@ -122,7 +143,8 @@ def split_counts(indexes: dict[str, pd.DataFrame]) -> pd.DataFrame:
                   .rename("count").reset_index())
         counts.columns = ["class", "part", "count"]
         frames.append(counts.assign(dataset=dataset_id))
-    return pd.concat(frames, ignore_index=True)[["dataset", "class", "part", "count"]]
+    counts = pd.concat(frames, ignore_index=True)[["dataset", "class", "part", "count"]]
+    return order_classes(counts, part=PARTS)
 
 
 def run_split_counts(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
@@ -158,13 +180,14 @@ def table1(counts: pd.DataFrame) -> pd.DataFrame:
     ours["paper_dataset"] = ours.dataset.map(paper_dataset)
     published = paper.table1().rename(columns={"dataset": "paper_dataset"})
     published["total"] = published[list(PARTS)].sum(axis=1)
-    return _beside(ours, published, ["paper_dataset"], [*PARTS, "total"])
+    table = _beside(ours, published, ["paper_dataset"], [*PARTS, "total"])
+    return order_rows(table, dataset=paper.PAPER_DATASETS)
 
 
 def per_class_split(counts: pd.DataFrame) -> pd.DataFrame:
     """Per dataset and class: train/val/test/total images and the share of the dataset, beside
     the paper's per-class counts where the dataset is one of the paper's (the published columns
-    are left out when no dataset is)."""
+    are left out when no dataset is); rows in the paper's order (``order_classes``)."""
     wide = counts.pivot_table(index=["dataset", "class"], columns="part", values="count",
                               aggfunc="sum", sort=False).reindex(columns=list(PARTS))
     wide = wide.reset_index()
@@ -172,17 +195,18 @@ def per_class_split(counts: pd.DataFrame) -> pd.DataFrame:
     wide["share_%"] = 100 * wide.total / wide.groupby("dataset").total.transform("sum")
     published = paper.split_counts().rename(columns={p: f"paper_{p}" for p in PARTS})
     table = wide.merge(published.drop(columns="total"), on=["dataset", "class"], how="left")
-    return table.dropna(axis="columns", how="all")
+    return order_classes(table.dropna(axis="columns", how="all"))
 
 
 def imbalance(counts: pd.DataFrame, part: str = "train") -> pd.DataFrame:
     """Per dataset: classes, images in ``part``, largest and smallest class and their ratio."""
     rows = counts[counts.part == part]
     grouped = rows.groupby("dataset", sort=False)["count"]
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "classes": grouped.size(), "images": grouped.sum(), "largest": grouped.max(),
         "smallest": grouped.min(), "imbalance_ratio": grouped.max() / grouped.min(),
     }).reset_index()
+    return order_rows(table, dataset=paper.PAPER_DATASETS)
 
 
 def leakage(indexes: dict[str, pd.DataFrame], split: str, seed: int = 0) -> pd.DataFrame:
@@ -265,7 +289,8 @@ def fig1_data(overall_table: pd.DataFrame) -> pd.DataFrame:
                           "macro_f1").assign(source="published")
     data = pd.concat([ours, published], ignore_index=True)
     return order_rows(data[["dataset", "source", "loss", "mean", "mad", "n"]],
-                  source=["this run", "published"], loss=paper.PAPER_LOSSES)
+                      source=["this run", "published"], dataset=paper.PAPER_DATASETS,
+                      loss=paper.PAPER_LOSSES)
 
 
 # --- Table 5 and the short version's Fig 1 ----------------------------------------------------
@@ -286,7 +311,8 @@ def class_f1(runs: pd.DataFrame, profile: str | Profile, load_metrics) -> pd.Dat
 def table5(per_class: pd.DataFrame, train_counts: pd.DataFrame,
            model_id: str = "efficientnetv2_s") -> pd.DataFrame:
     """Table 5: per-class test F1 (%) of ``model_id`` for each loss (mean over seeds), with the
-    class's training count; beside the published F1 where the dataset is a paper dataset.
+    class's training count; beside the published F1 where the dataset is a paper dataset. Rows
+    in the paper's order (``order_classes``).
 
     ``train_counts``: columns dataset, class, count (training part, e.g. from ``split_counts``).
     """
@@ -304,7 +330,7 @@ def table5(per_class: pd.DataFrame, train_counts: pd.DataFrame,
     if not published.empty:
         table = _beside(table, published, ["dataset", "class"],
                         [loss for loss in losses if loss in published.columns])
-    return table
+    return order_classes(table)
 
 
 def smallest_classes_f1(per_class: pd.DataFrame, train_counts: pd.DataFrame, dataset_id: str,
@@ -334,12 +360,17 @@ def smallest_classes_f1(per_class: pd.DataFrame, train_counts: pd.DataFrame, dat
 
 def table6(hparam_runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     """Table 6: per dataset × model, the LMF (α, β) with the best **validation** macro-F1 among
-    the hyperparameter runs (ties: the first in grid order), its test macro-F1 (%), how many
-    settings were tried, and the published (α, β) of the counterpart dataset."""
+    the hyperparameter runs, its test macro-F1 (%), how many settings were tried, and the
+    published (α, β) of the counterpart dataset. Ties go to the pair trained first in the
+    study's grid (``lmf.profiles.hparam_pairs`` of ``profile.hparam_grid``; pairs outside it
+    after, as found); rows in the paper's dataset and model order."""
+    profile = _profile(profile)
     runs = with_paper_ids(hparam_runs[hparam_runs.loss == "lmf"], profile)
     runs = runs.assign(val=100 * runs.val_macro_f1, test=100 * runs.test_macro_f1)
     mean = (runs.groupby(["dataset_id", "model_id", "paper_dataset", "alpha", "beta"], sort=False)
             [["val", "test"]].mean().reset_index())
+    pairs = pd.Series(list(zip(mean.alpha.astype(float), mean.beta.astype(float), strict=True)))
+    mean = _sorted_by(mean, [_ranks(pairs, hparam_pairs(profile.hparam_grid))])
     best = mean.loc[mean.groupby(["dataset_id", "model_id"], sort=False).val.idxmax()]
     tried = mean.groupby(["dataset_id", "model_id"], sort=False).size().rename("settings_tried")
     best = best.merge(tried.reset_index(), on=["dataset_id", "model_id"])
@@ -348,8 +379,9 @@ def table6(hparam_runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     table = best.merge(published, on=["paper_dataset", "model_id"], how="left")
     table = table.rename(columns={"dataset_id": "dataset", "model_id": "model",
                                   "val": "val_macro_f1", "test": "test_macro_f1"})
-    return table[["dataset", "model", "alpha", "beta", "val_macro_f1", "test_macro_f1",
-                  "settings_tried", "paper_dataset", "paper_alpha", "paper_beta"]]
+    table = table[["dataset", "model", "alpha", "beta", "val_macro_f1", "test_macro_f1",
+                   "settings_tried", "paper_dataset", "paper_alpha", "paper_beta"]]
+    return order_rows(table, dataset=paper.PAPER_DATASETS, model=paper.PAPER_MODELS)
 
 
 #: Fig 4's settings: which (α, β) belong to each, and the value that varies.

@@ -5,7 +5,8 @@ The paper gives one number per setting (one run, seed 23, one test split). Test 
 hundred images make a macro-F1 uncertain by several points, so differences of 1–3 points between
 losses may be noise. Intervals are percentile bootstraps over test images
 (``lmf.metrics.bootstrap_ci``); the paired test resamples the same images for both models
-(``lmf.metrics.paired_bootstrap``), which removes the variation shared by both.
+(``lmf.metrics.paired_bootstrap``), which removes the variation shared by both. Rows follow
+Tables 2–4: model, dataset, then loss, each in the paper's order.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 
 from lmf.errors import DataError
 from lmf.metrics import bootstrap_ci, paired_bootstrap
-from lmf.paper import PAPER_LOSSES, PAPER_MODELS
+from lmf.paper import PAPER_DATASETS, PAPER_LOSSES, PAPER_MODELS
 from lmf.profiles import Profile
 from lmf.report.tables import METRICS, order_rows, with_paper_ids
 
@@ -41,7 +42,8 @@ def run_intervals(runs: pd.DataFrame, profile: str | Profile, load_predictions,
         rows.append((run.dataset_id, run.model_id, run.loss, run.seed,
                      100 * getattr(run, f"test_{metric}"), 100 * low, 100 * high))
     table = pd.DataFrame(rows, columns=[*KEYS, metric, "low", "high"])
-    return order_rows(table, model_id=PAPER_MODELS, loss=PAPER_LOSSES)
+    return order_rows(table, model_id=PAPER_MODELS, dataset_id=PAPER_DATASETS,
+                      loss=PAPER_LOSSES)
 
 
 def paired_tests(runs: pd.DataFrame, profile: str | Profile, load_predictions,
@@ -71,7 +73,8 @@ def paired_tests(runs: pd.DataFrame, profile: str | Profile, load_predictions,
                          100 * test["low"], 100 * test["high"], test["p_value"]))
     table = pd.DataFrame(rows, columns=["dataset_id", "model_id", "seed", "baseline",
                                         f"{reference}_minus_baseline", "low", "high", "p_value"])
-    return order_rows(table, model_id=PAPER_MODELS, baseline=PAPER_LOSSES)
+    return order_rows(table, model_id=PAPER_MODELS, dataset_id=PAPER_DATASETS,
+                      baseline=PAPER_LOSSES)
 
 
 def over_seeds(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
@@ -83,4 +86,5 @@ def over_seeds(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     table = grouped[list(METRICS)].agg(["mean", "std"])
     table.columns = [f"{m}_{stat}" for m, stat in table.columns]
     table = table.assign(n_seeds=grouped.seed.nunique()).reset_index()
-    return order_rows(table, model_id=PAPER_MODELS, loss=PAPER_LOSSES)
+    return order_rows(table, model_id=PAPER_MODELS, dataset_id=PAPER_DATASETS,
+                      loss=PAPER_LOSSES)

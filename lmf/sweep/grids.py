@@ -20,7 +20,7 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
 from __future__ import annotations
 
 from lmf.errors import ConfigError, unknown_choice
-from lmf.profiles import Profile, get_profile
+from lmf.profiles import Profile, get_profile, hparam_pairs
 from lmf.train import RunConfig
 
 GRIDS = ("paper", "hparams", "extended")
@@ -67,16 +67,11 @@ def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[Run
 
 
 def _hparams(profile: Profile, overrides: dict) -> list[RunConfig]:
-    pairs = []
-    for value in profile.hparam_grid:
-        for pair in ((value, value), (1.0, value), (value, 1.0)):
-            if pair not in pairs:
-                pairs.append(pair)
     overrides = {"epochs": profile.hparam_epochs, **overrides}
     return [
         RunConfig.from_profile(profile, profile.hparam_dataset, profile.hparam_model, "lmf",
-                               loss_params={"alpha": float(a), "beta": float(b)}, **overrides)
-        for a, b in pairs
+                               loss_params={"alpha": a, "beta": b}, **overrides)
+        for a, b in hparam_pairs(profile.hparam_grid)
     ]
 
 

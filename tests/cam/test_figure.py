@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from lmf.cam.figure import CamRow, plot_figure3, save_figure3, score_rows, summarize_scores
+from lmf.cam.figure import (
+    CamRow,
+    plot_figure3,
+    save_figure3,
+    score_rows,
+    short_id,
+    summarize_scores,
+)
 
 LOSSES = ["cce", "lmf"]
 
@@ -37,11 +46,54 @@ def rows():
 def test_grid_titles_and_boxes(rows):
     fig = plot_figure3(rows, LOSSES)
     axes = np.array(fig.axes).reshape(2, 3)
-    assert axes[0, 0].get_title() == "covid19: COVID-1\ntrue LO"
+    assert axes[0, 0].get_title() == "image"
+    assert axes[0, 0].get_ylabel() == "covid19\ntrue LO\nCOVID-1"
+    assert axes[1, 0].get_ylabel() == "digits_lt\ntrue 0\n7"
     assert axes[0, 1].get_title() == "CCE\npred Normal ✗ / true LO"
     assert axes[0, 2].get_title() == "LMF\npred LO ✓ / true LO"
     assert all(sum(isinstance(p, Rectangle) for p in ax.patches) == 1 for ax in axes[0])
     assert all(len(ax.patches) == 0 for ax in axes[1])  # no region, nothing drawn
+    plt.close(fig)
+
+
+ISIC_ID = "ISIC_2019_Training_Input/ISIC_2019_Training_Input/ISIC_0000001_downsampled.jpg"
+
+
+@pytest.mark.parametrize("sample_id, lines", [
+    (ISIC_ID, ["ISIC_0000001_", "downsampled"]),  # the stem, broken after "_"
+    ("HAM10000_images_part_1/ISIC_0027419.jpg", ["ISIC_0027419"]),
+    ("Viral Pneumonia/images/Viral Pneumonia-1345.png", ["Viral Pneumonia-", "1345"]),
+    ("a_" + "b" * 30, ["a_" + "b" * 16, "b" * 14]),  # a token longer than a line is cut
+    ("x" * 50, ["x" * 18, "x" * 17 + "…"]),  # more than two lines: ellipsised
+])
+def test_short_id_is_the_stem_in_short_lines(sample_id, lines):
+    assert short_id(sample_id) == lines
+
+
+def boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_long_ids_do_not_run_into_the_titles(rows):
+    long_ids = [ISIC_ID, "COVID-19_Radiography_Dataset/Viral Pneumonia/images/"
+                "Viral Pneumonia-1345.png", "z" * 120]
+    drawn = [dataclasses.replace(rows[0], sample_id=sample_id, dataset="isic2019")
+             for sample_id in long_ids]
+    fig = plot_figure3(drawn, LOSSES)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = np.array(fig.axes).reshape(len(drawn), 1 + len(LOSSES))
+    labels = [ax.yaxis.label.get_window_extent(renderer) for ax in axes[:, 0]]
+    titles = [ax.title.get_window_extent(renderer) for ax in axes.flat]
+    figure = fig.bbox
+    for r, label in enumerate(labels):
+        assert not any(boxes_overlap(label, title) for title in titles), r
+        assert not any(boxes_overlap(label, other) for other in labels[r + 1:]), r
+        assert not boxes_overlap(label, axes[r, 0].get_window_extent(renderer))
+        assert figure.x0 <= label.x0 and label.y0 >= figure.y0 and label.y1 <= figure.y1
+    for first, second in zip(titles, titles[1:], strict=False):  # titles side by side
+        assert not boxes_overlap(first, second)
+    assert axes[0, 0].get_ylabel().endswith("ISIC_0000001_\ndownsampled")
     plt.close(fig)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -101,14 +102,20 @@ def test_missing_box_file_and_dataframe_input(tmp_path):
     assert read_boxes(frame)["image"].tolist() == ["3"]
 
 
+def save_gray(path, pixels) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(path)
+
+
 def test_lung_mask_beside_the_images_is_resized_to_the_map(tmp_path):
     image = tmp_path / "COVID" / "images" / "COVID-1.png"
-    mask_file = mask_path(image)
-    assert mask_file == tmp_path / "COVID" / "masks" / "COVID-1.png"
-    mask_file.parent.mkdir(parents=True)
+    save_gray(image, np.zeros((256, 256)))
+    assert mask_path(image) is None  # no mask shipped
+    mask_file = tmp_path / "COVID" / "masks" / "COVID-1.png"
     pixels = np.zeros((256, 256), dtype=np.uint8)
     pixels[:, 128:] = 255  # right half is lung
-    Image.fromarray(pixels).save(mask_file)
+    save_gray(mask_file, pixels)
+    assert mask_path(image) == mask_file
     region = mask_region(mask_file, (8, 8))
     expected = np.zeros((8, 8), dtype=bool)
     expected[:, 4:] = True
@@ -116,6 +123,52 @@ def test_lung_mask_beside_the_images_is_resized_to_the_map(tmp_path):
     attention = np.zeros((8, 8))
     attention[:, 6] = 1.0
     assert energy_share(attention, region) == 1.0 and pointing_game(attention, region) == 1.0
+
+
+def test_masks_of_covid_and_of_both_ham10000_layouts_are_found(tmp_path):
+    """The index paths of fixture trees in the real layouts lead to the shipped masks."""
+    from lmf.data.sources import covid19, ham10000
+
+    covid = tmp_path / "covid" / "COVID-19_Radiography_Dataset"
+    for folder in covid19.FOLDERS:
+        save_gray(covid / folder / "images" / f"{folder}-1.png", np.zeros((4, 4)))
+        save_gray(covid / folder / "masks" / f"{folder}-1.png", np.full((4, 4), 255))
+    # Layout 1, the Kaggle copy the paper cites: images/ and masks/<image>_segmentation.png
+    kaggle = tmp_path / "ham_kaggle"
+    (kaggle / "GroundTruth.csv").parent.mkdir(parents=True)
+    (kaggle / "GroundTruth.csv").write_text("image,MEL,NV,BCC,AKIEC,BKL,DF,VASC\n"
+                                            "ISIC_0024306,0.0,1.0,0.0,0.0,0.0,0.0,0.0\n"
+                                            "ISIC_0024307,1,0,0,0,0,0,0\n")
+    # Layout 2, the ISIC archive: part folders (and lower-case copies) with the Dataverse
+    # segmentations unpacked beside them; one image has no mask
+    archive = tmp_path / "ham_archive"
+    (archive / "HAM10000_metadata.csv").parent.mkdir(parents=True)
+    (archive / "HAM10000_metadata.csv").write_text(
+        "lesion_id,image_id,dx,dx_type,age,sex,localization\n"
+        "HAM_0000118,ISIC_0027419,bkl,histo,80.0,male,scalp\n"
+        "HAM_0000119,ISIC_0027420,nv,histo,75.0,female,back\n")
+    for name in ("ISIC_0024306", "ISIC_0024307"):
+        save_gray(kaggle / "images" / f"{name}.jpg", np.zeros((9, 12)))
+        save_gray(kaggle / "masks" / f"{name}_segmentation.png", np.full((9, 12), 255))
+    for part, name in ((1, "ISIC_0027419"), (2, "ISIC_0027420")):
+        for folder in (f"HAM10000_images_part_{part}", f"ham10000_images_part_{part}"):
+            save_gray(archive / folder / f"{name}.jpg", np.zeros((9, 12)))
+    segmentations = archive / "HAM10000_segmentations_lesion_tschandl"
+    save_gray(segmentations / "ISIC_0027419_segmentation.png", np.full((9, 12), 255))
+
+    def masks(source, root):
+        return {Path(p).name: mask_path(p) for p in source.read_index(root)["path"]}
+
+    assert masks(covid19, tmp_path / "covid") == {
+        f"{folder}-1.png": covid / folder / "masks" / f"{folder}-1.png"
+        for folder in covid19.FOLDERS}
+    assert masks(ham10000, kaggle) == {
+        "ISIC_0024306.jpg": kaggle / "masks" / "ISIC_0024306_segmentation.png",
+        "ISIC_0024307.jpg": kaggle / "masks" / "ISIC_0024307_segmentation.png"}
+    assert masks(ham10000, archive) == {
+        "ISIC_0027419.jpg": segmentations / "ISIC_0027419_segmentation.png",
+        "ISIC_0027420.jpg": None}
+    assert mask_region(segmentations / "ISIC_0027419_segmentation.png", (3, 4)).all()
 
 
 def test_unreadable_mask_is_a_data_error(tmp_path):

@@ -13,6 +13,7 @@ import torch
 from lmf import paper, plots
 from lmf.errors import ConfigError, DataError
 from lmf.outputs import display_path, save_figure, save_table
+from lmf.paths import paper_dir
 from lmf.profiles import get_profile
 from lmf.report import loss_analysis, tables, uncertainty
 
@@ -121,6 +122,71 @@ def test_table6_chooses_on_validation_not_test():
     assert (row.paper_alpha, row.paper_beta) == (1.0, 2.0)
 
 
+def _published_classes(dataset: str) -> list[str]:
+    """A dataset's classes in the order of the published Table 5 TSV."""
+    published = pd.read_csv(paper_dir() / "table5_classwise_f1_efficientnetv2_s.tsv",
+                            sep="\t")
+    return published.loc[published.dataset == dataset, "class"].tolist()
+
+
+def test_per_class_split_lists_datasets_and_classes_as_published():
+    # HAM10000 comes first and shares BCC, BKL, ... with ISIC 2019: a table ordered by first
+    # appearance of the class would put ISIC's own classes AK and SCC last.
+    counts = tables.published_split_counts()
+    shuffled = counts.sample(frac=1.0, random_state=0)
+    extra = pd.DataFrame({"dataset": ["toy", "isic2019"], "class": ["z", "UNK"],
+                          "part": "train", "count": [1, 1]})
+    table = tables.per_class_split(pd.concat([extra, shuffled], ignore_index=True))
+    assert list(dict.fromkeys(table.dataset)) == [*paper.PAPER_DATASETS, "toy"]
+    isic = table[table.dataset == "isic2019"]["class"].tolist()
+    assert isic == [*_published_classes("isic2019"), "UNK"]
+    assert isic[:1] == ["AK"] and isic[-3:] == ["SCC", "VASC", "UNK"]
+    for dataset in ("odir5k", "ham10000", "covid19"):
+        assert table[table.dataset == dataset]["class"].tolist() == _published_classes(dataset)
+    assert list(tables.table1(shuffled).dataset) == list(paper.PAPER_DATASETS)
+
+
+def test_split_counts_of_indexes_follow_the_paper_order():
+    isic = pd.DataFrame({"class_name": ["VASC", "SCC", "AK", "BCC"], "split": "train"})
+    covid = pd.DataFrame({"class_name": ["VP", "Covid", "Covid"], "split": "train"})
+    counts = tables.split_counts({"covid19": covid, "isic2019": isic})
+    assert list(dict.fromkeys(counts.dataset)) == ["isic2019", "covid19"]
+    published = _published_classes("isic2019")
+    expected = [c for c in published if c in {"VASC", "SCC", "AK", "BCC"}]
+    assert list(dict.fromkeys(counts[counts.dataset == "isic2019"]["class"])) == expected
+    assert list(tables.imbalance(counts).dataset) == ["isic2019", "covid19"]
+
+
+def test_table5_rows_in_the_published_order():
+    rows = [("covid19", c) for c in ("VP", "Normal", "LO", "Covid")]
+    rows += [("isic2019", c) for c in ("BCC", "BKL", "DF", "MEL", "NV", "VASC", "AK", "SCC")]
+    per_class = pd.DataFrame([(d, "efficientnetv2_s", loss, 23, c, 50.0)
+                              for d, c in rows for loss in paper.PAPER_LOSSES],
+                             columns=["dataset_id", "model_id", "loss", "seed", "class", "f1"])
+    train_counts = tables.published_split_counts(["covid19", "isic2019"]).query("part == 'train'")
+    t5 = tables.table5(per_class, train_counts)
+    assert list(dict.fromkeys(t5.dataset)) == ["isic2019", "covid19"]
+    assert t5[t5.dataset == "isic2019"]["class"].tolist() == _published_classes("isic2019")
+    assert t5[t5.dataset == "covid19"]["class"].tolist() == _published_classes("covid19")
+    assert t5.set_index("class").loc["AK", "paper_lmf"] == 68.12
+
+
+def test_table6_breaks_ties_by_the_grid_order_not_the_run_order():
+    from lmf.sweep import build_grid
+
+    tied = [(1.0, 2.0), (0.5, 0.5)]  # load_runs order (run-folder hashes), opposite to the grid
+    grid = [(c.loss_params["alpha"], c.loss_params["beta"]) for c in build_grid("hparams", "paper")]
+    assert grid.index(tied[1]) < grid.index(tied[0])
+    rows = [{"dataset": dataset, "model": "efficientnetv2_s", "loss": "lmf", "alpha": a,
+             "beta": b, "val_macro_f1": 0.8, "test_macro_f1": test}
+            for dataset in ("isic2019", "ham10000")
+            for (a, b), test in zip(tied, (0.7, 0.6), strict=True)]
+    table = tables.table6(_runs("paper", rows), "paper")
+    assert table[["alpha", "beta"]].to_numpy().tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert table.dataset.tolist() == ["ham10000", "isic2019"]
+    assert table.test_macro_f1.tolist() == pytest.approx([60.0, 60.0])
+
+
 def test_fig4_settings_share_the_point_one_one():
     pairs = [(0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (1.0, 0.5), (1.0, 2.0), (0.5, 1.0), (2.0, 1.0)]
     runs = pd.DataFrame({"loss": "lmf", "alpha": [a for a, _ in pairs],
@@ -168,6 +234,25 @@ def test_paired_tests_match_test_images_by_id():
     store["r1"] = {**store["r1"], "labels": np.zeros(len(labels), dtype=int)}
     with pytest.raises(DataError, match="different labels"):
         uncertainty.paired_tests(runs, "paper", store.__getitem__, n_boot=10)
+
+
+def test_bootstrap_tables_list_datasets_in_the_paper_order():
+    labels = np.array([0, 1, 0, 1])
+    store = {f"r{i}": {"labels": labels, "logits": np.eye(2)[labels], "ids": list("abcd")}
+             for i in range(8)}
+    alphabetical = sorted(paper.PAPER_DATASETS)
+    runs = _runs("paper", [{"dataset": d, "model": "resnet50", "loss": loss,
+                            "test_macro_f1": 1.0, "test_accuracy": 1.0, "test_precision": 1.0,
+                            "test_recall": 1.0}
+                           for d in alphabetical for loss in ("lmf", "cce")])
+    expected = list(paper.PAPER_DATASETS)
+    intervals = uncertainty.run_intervals(runs, "paper", store.__getitem__, n_boot=5)
+    assert intervals.dataset_id.tolist() == [d for d in expected for _ in range(2)]
+    assert intervals.loss.tolist() == ["cce", "lmf"] * 4
+    paired = uncertainty.paired_tests(runs, "paper", store.__getitem__, n_boot=5)
+    assert paired.dataset_id.tolist() == expected
+    assert uncertainty.over_seeds(runs, "paper").dataset_id.tolist() == \
+        [d for d in expected for _ in range(2)]
 
 
 # --- loss analysis --------------------------------------------------------------------------
