@@ -1,16 +1,20 @@
-"""Shared by every test folder: the CUDA marker and the fixture trees of the datasets.
+"""Fixtures shared by every test folder.
 
-Tests marked ``@pytest.mark.cuda`` need a CUDA device: skipped where there is none
-(``benchmarks/gpu_check.py`` runs exactly these, ``pytest -m cuda tests``, on a GPU machine).
-
-``trees`` builds fixture trees in each real layout (tiny images, the real names, headers and value
-formats); test modules cannot import conftest in importlib mode, so they get the builders through
-this fixture.
+Fixture trees in each real layout of the datasets (tiny images, the real names, headers and value
+formats of ``data/README.md``), reached through the ``trees`` fixture because test modules cannot
+import a conftest in importlib mode; a CIFAR tree in torchvision's format (``cifar_tree``); the
+real single-node SLURM cluster (``slurm_cluster``), started once per session for every test that
+asks for it; and the CUDA marker: tests marked ``@pytest.mark.cuda`` are skipped where there is no
+CUDA device (``benchmarks/gpu_check.py`` runs exactly these, ``pytest -m cuda tests``).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
+import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,6 +31,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("cuda"):
             item.add_marker(skip)
+
+
+SLURM_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm_cluster.sh"
 
 
 def write_image(path: Path, seed: int, size=(12, 9), mode="RGB") -> Path:
@@ -174,13 +181,32 @@ def medmnist_npz(path: Path, num_classes=7, counts=(20, 5, 8), size=28, rgb=True
     return path
 
 
-@pytest.fixture
+def paper_datasets(root: Path, per_class: int = 4) -> Path:
+    """The four datasets of the paper under ``root/<id>/``, ``per_class`` images of every class.
+
+    Layouts as unpacked from Kaggle: HAM10000's ``images/`` + ``masks/`` + ``GroundTruth.csv``
+    (the source the paper cites), ISIC 2019 nested with its empty ``UNK`` column and
+    ``_downsampled`` names, ODIR-5K's ``full_df.csv`` + ``preprocessed_images/`` (two eyes of
+    different classes per patient), COVID-19 with ``Viral Pneumonia`` and the ``masks/`` folders.
+    The paper's split holds out ``round(0.15 n)`` images per class for val and for test, which is
+    1 from n = 4 on: 4 images per class are the fewest that put every class in all three parts.
+    """
+    ham_ground_truth(root / "ham10000", [c for c in HAM_CLASSES for _ in range(per_class)])
+    isic(root / "isic2019", [c for c in ISIC_COLUMNS if c != "UNK" for _ in range(per_class)])
+    eyes = [c for _ in range(per_class) for c in ODIR_ORDER]
+    odir(root / "odir5k", [(i, eyes[2 * i], eyes[2 * i + 1]) for i in range(len(eyes) // 2)])
+    covid(root / "covid19", dict.fromkeys(COVID_FOLDERS, per_class))
+    return root
+
+
+@pytest.fixture(scope="session")
 def trees() -> SimpleNamespace:
     """The fixture-tree builders above (test modules cannot import conftest in importlib mode)."""
     return SimpleNamespace(
         write_image=write_image, write_text=write_text, truncate=truncate,
         ham_ground_truth=ham_ground_truth, ham_metadata=ham_metadata, isic=isic, odir=odir,
         covid=covid, imagefolder=imagefolder, medmnist_npz=medmnist_npz,
+        paper_datasets=paper_datasets,
     )
 
 
@@ -240,3 +266,25 @@ def cifar_tree(tmp_path, monkeypatch):
     def make(dataset: str = "cifar10", **options):
         return write_cifar(tmp_path / f"{dataset}_root", dataset, **options)
     return make
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A private single-node SLURM cluster (``scripts/slurm_cluster.sh``) for the session;
+    ``SLURM_CONF`` points the clients (sbatch, sacct, submitit) at it while it runs."""
+    if os.geteuid() != 0:
+        pytest.skip("the SLURM cluster test needs root (it installs and starts daemons)")
+    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
+        pytest.skip("SLURM is not installed and apt-get is not available to install it")
+    home = tmp_path_factory.mktemp("slurm")
+    start = time.perf_counter()
+    started = subprocess.run([str(SLURM_SCRIPT), "start", str(home)], capture_output=True,
+                             text=True)
+    try:
+        assert started.returncode == 0, f"{started.stdout}\n{started.stderr}"
+        print(f"SLURM cluster started in {time.perf_counter() - start:.1f} s")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SLURM_CONF", str(home / "slurm.conf"))
+            yield home
+    finally:
+        subprocess.run([str(SLURM_SCRIPT), "stop", str(home)], check=True)

@@ -1,6 +1,6 @@
 """Every data test runs with ``LMF_DATA`` pointing into its own temporary folder, so caches and
-split files never touch the repository's ``data/``. The fixture trees (``trees``) are shared by
-every test folder: see ``tests/conftest.py``."""
+split files never touch the repository's ``data/``. The fixture-tree builders (``trees``) live in
+``tests/conftest.py``, shared with the other test folders."""
 
 from __future__ import annotations
 

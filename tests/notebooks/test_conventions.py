@@ -70,13 +70,24 @@ def test_one_parameters_cell_with_upper_case_names_starting_with_profile(noteboo
     assert _code(nb)[0] is cell
 
 
-def test_training_notebooks_take_results_and_launcher(notebook):
+def test_training_notebooks_take_results_launcher_and_sizes(notebook):
     _, nb = notebook
     calls = set().union(*(_calls(c.source) for c in _code(nb)))
     if "ensure" in calls:
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         for name in ("RESULTS", "LAUNCHER", "DATA_ROOT"):
             assert re.search(rf"^{name} = ", parameters.source, re.MULTILINE), name
+        for name in ("EPOCHS", "IMAGE_SIZE", "BATCH_SIZE"):  # None: the profile's
+            assert re.search(rf"^{name} = None ", parameters.source, re.MULTILINE), name
+            used = [c for c in _code(nb)[1:] if re.search(rf"\b{name}\b", c.source)]
+            assert used, f"{name} is declared but never used"
+
+
+def test_notebooks_that_prepare_data_take_the_image_size(notebook):
+    _, nb = notebook
+    if "prepare" in set().union(*(_calls(c.source) for c in _code(nb))):
+        parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert re.search(r"^IMAGE_SIZE = None ", parameters.source, re.MULTILINE)
 
 
 def test_training_only_through_ensure_and_never_in_a_figure_cell(notebook):

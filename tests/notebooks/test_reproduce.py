@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from lmf.commands.reproduce import parse_parameters
 from lmf.errors import ConfigError
 from lmf.parameters import notebook_parameters
 from lmf.reproduce import clean_executed, find_notebooks
@@ -98,6 +99,14 @@ def test_only_declared_parameters_are_injected(tmp_path, run_lmf):
     assert "RESULTS" not in injected.source and "LAUNCHER" not in injected.source
     assert executed.cells[-1].outputs[0]["text"] == "cpu 5\n"
     assert "Passed unknown parameter" not in result.stderr
+
+
+def test_parameter_values_are_read_as_yaml():
+    parsed = parse_parameters(["GRID=[0.5, 1.0]", "IMAGE_SIZE=32", "LAUNCHER=slurm",
+                               "BOXES=null", "MODELS=[resnet50, densenet121]"])
+    assert parsed == {"GRID": [0.5, 1.0], "IMAGE_SIZE": 32, "LAUNCHER": "slurm", "BOXES": None,
+                      "MODELS": ["resnet50", "densenet121"]}
+    assert type(parsed["GRID"][1]) is float and type(parsed["IMAGE_SIZE"]) is int
 
 
 def test_parameter_values_must_name_an_upper_case_parameter(run_lmf):

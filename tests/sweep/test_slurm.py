@@ -1,13 +1,12 @@
 """The ``slurm`` launcher against a real single-node SLURM cluster (no mocks).
 
-``scripts/slurm_cluster.sh`` installs Debian's slurm-wlm, munge, slurmdbd and MariaDB when they
-are missing, starts a private cluster under a temporary directory and stops only what it started.
+``scripts/slurm_cluster.sh`` (through the ``slurm_cluster`` fixture of ``tests/conftest.py``)
+installs Debian's slurm-wlm, munge, slurmdbd and MariaDB when they are missing, starts a private
+cluster under a temporary directory and stops only what it started.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -17,33 +16,12 @@ import pytest
 
 from lmf import runs
 from lmf.errors import RunError
-from lmf.paths import repo_root
 from lmf.sweep import ensure
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
-SCRIPT = repo_root() / "scripts" / "slurm_cluster.sh"
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    if os.geteuid() != 0:
-        pytest.skip("the SLURM cluster test needs root (it installs and starts daemons)")
-    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
-        pytest.skip("SLURM is not installed and apt-get is not available to install it")
-    home = tmp_path_factory.mktemp("slurm")
-    start = time.perf_counter()
-    started = subprocess.run([str(SCRIPT), "start", str(home)], capture_output=True, text=True)
-    try:
-        assert started.returncode == 0, f"{started.stdout}\n{started.stderr}"
-        print(f"SLURM cluster started in {time.perf_counter() - start:.1f} s")
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("SLURM_CONF", str(home / "slurm.conf"))
-            yield home
-    finally:
-        subprocess.run([str(SCRIPT), "stop", str(home)], check=True)
-
-
-def test_slurm_runs_match_local_runs(cluster, tiny_grid, tmp_path):
+def test_slurm_runs_match_local_runs(slurm_cluster, tiny_grid, tmp_path):
     grid = tiny_grid(2, epochs=2)
     on_slurm = ensure(grid, launcher="slurm", results=tmp_path / "slurm", jobs=2, cpus=1)
     local = ensure(grid, launcher="local", results=tmp_path / "local")
@@ -58,7 +36,7 @@ def test_slurm_runs_match_local_runs(cluster, tiny_grid, tmp_path):
     assert accounted.stdout.split().count("COMPLETED") >= 2
 
 
-def test_cancelled_job_is_reported_and_rerun(cluster, tiny_grid, tmp_path):
+def test_cancelled_job_is_reported_and_rerun(slurm_cluster, tiny_grid, tmp_path):
     config = tiny_grid(1, epochs=4)[0]
     results = tmp_path / "results"
     raised: list[BaseException] = []
