@@ -92,9 +92,8 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``metric`` over test samples drawn with replacement."""
     y_true, y_pred = _labels(y_true, y_pred)
-    score = _scorer(metric, y_true, y_pred)
-    values = [score(y_true[i], y_pred[i]) for i in _resamples(len(y_true), n_boot, seed)]
-    return _percentiles(values, level)
+    scores = _resampled_scorer(metric, y_true, y_pred)
+    return _percentiles(scores(y_true, y_pred, _resamples(len(y_true), n_boot, seed)), level)
 
 
 def paired_bootstrap(
@@ -115,17 +114,15 @@ def paired_bootstrap(
     """
     y_true, pred_a = _labels(y_true, pred_a)
     _, pred_b = _labels(y_true, pred_b)
-    score = _scorer(metric, y_true, np.concatenate([pred_a, pred_b]))
-    diffs = np.array(
-        [
-            score(y_true[i], pred_a[i]) - score(y_true[i], pred_b[i])
-            for i in _resamples(len(y_true), n_boot, seed)
-        ]
-    )
+    both = np.concatenate([pred_a, pred_b])
+    scores = _resampled_scorer(metric, y_true, both)
+    resamples = _resamples(len(y_true), n_boot, seed)
+    diffs = scores(y_true, pred_a, resamples) - scores(y_true, pred_b, resamples)
     low, high = _percentiles(diffs, level)
     tail = min(np.sum(diffs <= 0), np.sum(diffs >= 0))
+    whole = np.arange(len(y_true))[None]
     return {
-        "diff": float(score(y_true, pred_a) - score(y_true, pred_b)),
+        "diff": float(scores(y_true, pred_a, whole)[0] - scores(y_true, pred_b, whole)[0]),
         "low": low,
         "high": high,
         "p_value": float(min(1.0, 2 * (1 + tail) / (1 + n_boot))),
@@ -149,23 +146,82 @@ NAMED_METRICS: dict[str, Callable[..., float]] = {
 }
 
 
-def _scorer(metric: str | Metric, y_true: np.ndarray, y_pred: np.ndarray) -> Metric:
-    """A function (y_true, y_pred) -> float; named macro metrics average over every class seen in
-    the full sample, so each resample averages over the same classes."""
+def _resampled_scorer(metric: str | Metric, y_true: np.ndarray, y_pred: np.ndarray):
+    """A function ``(y_true, y_pred, resamples) -> scores`` (one score per row of the B×N index
+    matrix ``resamples``). Named macro metrics average over every class seen in the full sample
+    (``y_true`` and ``y_pred`` given here), so each resample averages over the same classes.
+
+    Named metrics are computed from B confusion matrices at once (``_confusions``), with the
+    formulas of scikit-learn's ``NAMED_METRICS``; the tests check both agree on every resample.
+    A callable is called once per resample.
+    """
     if callable(metric):
-        return lambda t, p: float(metric(t, p))
+        return lambda t, p, rows: np.array([float(metric(t[i], p[i])) for i in rows])
     if metric not in NAMED_METRICS:
         raise unknown_choice("metric", metric, NAMED_METRICS)
     labels = np.union1d(y_true, y_pred)
-    return lambda t, p: float(NAMED_METRICS[metric](t, p, labels))
+    return lambda t, p, rows: _FROM_CONFUSIONS[metric](_confusions(t, p, labels, rows))
 
 
-def _resamples(n: int, n_boot: int, seed: int):
+def _confusions(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray,
+                rows: np.ndarray) -> np.ndarray:
+    """B×L×L confusion matrices (true class, predicted class) of the resamples ``rows`` (B×N)."""
+    size = len(labels)
+    cell = np.searchsorted(labels, y_true) * size + np.searchsorted(labels, y_pred)
+    offsets = np.arange(len(rows))[:, None] * size * size
+    counts = np.bincount((cell[rows] + offsets).ravel(), minlength=len(rows) * size * size)
+    return counts.reshape(len(rows), size, size).astype(np.float64)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, 0 where the denominator is 0 (scikit-learn's zero_division=0)."""
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator),
+                     where=denominator > 0)
+
+
+def _macro(confusion: np.ndarray, kind: str) -> np.ndarray:
+    tp = np.diagonal(confusion, axis1=1, axis2=2)
+    predicted, true = confusion.sum(axis=1), confusion.sum(axis=2)
+    per_class = {"precision": _ratio(tp, predicted), "recall": _ratio(tp, true),
+                 "f1": _ratio(2 * tp, predicted + true)}[kind]
+    return per_class.mean(axis=1)
+
+
+def _balanced_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """Mean recall over the classes present in each resample's targets (scikit-learn)."""
+    tp = np.diagonal(confusion, axis1=1, axis2=2)
+    true = confusion.sum(axis=2)
+    present = true > 0
+    return _ratio(tp, true).sum(axis=1) / present.sum(axis=1)
+
+
+def _mcc(confusion: np.ndarray) -> np.ndarray:
+    """Gorodkin's multi-class MCC, as scikit-learn's ``matthews_corrcoef`` (0 when undefined)."""
+    tp = np.diagonal(confusion, axis1=1, axis2=2)
+    predicted, true = confusion.sum(axis=1), confusion.sum(axis=2)
+    correct, samples = tp.sum(axis=1), confusion.sum(axis=(1, 2))
+    numerator = correct * samples - np.sum(predicted * true, axis=1)
+    denominator = np.sqrt((samples**2 - np.sum(predicted**2, axis=1))
+                          * (samples**2 - np.sum(true**2, axis=1)))
+    return _ratio(numerator, denominator)
+
+
+_FROM_CONFUSIONS = {
+    "accuracy": lambda c: np.trace(c, axis1=1, axis2=2) / c.sum(axis=(1, 2)),
+    "precision": lambda c: _macro(c, "precision"),
+    "recall": lambda c: _macro(c, "recall"),
+    "macro_f1": lambda c: _macro(c, "f1"),
+    "balanced_accuracy": _balanced_accuracy,
+    "mcc": _mcc,
+}
+
+
+def _resamples(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """B×N indices of samples drawn with replacement (one row per bootstrap resample)."""
     if n_boot < 1:
         raise ConfigError(f"n_boot must be >= 1, got {n_boot}")
     rng = np.random.default_rng(seed)
-    for _ in range(n_boot):
-        yield rng.integers(0, n, size=n)
+    return np.stack([rng.integers(0, n, size=n) for _ in range(n_boot)])
 
 
 def _percentiles(values, level: float) -> tuple[float, float]:

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import torch
 
 
-
 def build_optimizer(config, parameters) -> torch.optim.Optimizer:
     """The run's optimiser over ``parameters`` (see the module docstring)."""
     if config.optimizer == "sgd":

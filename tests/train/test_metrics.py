@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn import metrics as skm
 
 from lmf.errors import ConfigError
-from lmf.metrics import bootstrap_ci, classification_metrics, paired_bootstrap
+from lmf.metrics import (
+    NAMED_METRICS,
+    _resampled_scorer,
+    bootstrap_ci,
+    classification_metrics,
+    paired_bootstrap,
+)
 
 NAMES = ["a", "b", "c", "d"]
 
@@ -112,3 +120,18 @@ def test_bad_metric_arguments(labels):
         classification_metrics(y_true, y_pred[:-1], NAMES)
     with pytest.raises(ConfigError):
         bootstrap_ci("accuracy", y_true, y_pred, level=1.5)
+
+
+@pytest.mark.parametrize("metric", sorted(NAMED_METRICS))
+def test_batched_bootstrap_scores_equal_scikit_learn_on_every_resample(metric):
+    rng = np.random.default_rng(7)
+    y_true = rng.integers(0, 5, size=60)
+    y_pred = np.where(rng.random(60) < 0.5, y_true, rng.integers(0, 6, size=60))  # 6: never true
+    rows = np.stack([rng.integers(0, 60, size=60) for _ in range(40)])
+    rows[0] = np.flatnonzero(y_true == 0)[0]  # one resample of a single class: degenerate cases
+    labels = np.union1d(y_true, y_pred)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns on classes absent from a resample
+        expected = [NAMED_METRICS[metric](y_true[i], y_pred[i], labels) for i in rows]
+    got = _resampled_scorer(metric, y_true, y_pred)(y_true, y_pred, rows)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
