@@ -144,3 +144,13 @@ def test_cifar_normalisation_is_the_reference_one():
     reference = transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))
     expected = torch.stack([reference(TF.to_tensor(i.numpy())) for i in images])
     torch.testing.assert_close(to_tensor(images, normalize="cifar"), expected)
+
+
+def test_folders_are_torchvisions_own():
+    import torchvision
+
+    from lmf.data.sources.cifar_lt import CIFAR
+
+    for cifar in CIFAR.values():
+        assert cifar.folder == cifar.dataset.base_folder
+        assert cifar.dataset is getattr(torchvision.datasets, cifar.class_name)

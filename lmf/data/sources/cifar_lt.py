@@ -44,7 +44,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torchvision
 from PIL import Image
 
 from lmf.data.sources.base import Source, make_index
@@ -61,21 +60,25 @@ SUBSET_SEED = 0
 
 @dataclass(frozen=True)
 class Cifar:
-    """One CIFAR set as torchvision lays it out (``torchvision.datasets.CIFAR10/100``)."""
+    """One CIFAR set as torchvision lays it out (``torchvision.datasets.CIFAR10/100``, imported
+    on first use so that listing datasets does not import torch)."""
 
     name: str
-    dataset: type
+    class_name: str
+    folder: str  # torchvision's ``base_folder`` of the class (a test checks they agree)
 
     @property
-    def folder(self) -> str:
-        return self.dataset.base_folder
+    def dataset(self) -> type:
+        import torchvision
+
+        return getattr(torchvision.datasets, self.class_name)
 
     def files(self, part: str) -> list[str]:
         return [name for name, _ in getattr(self.dataset, f"{part}_list")]
 
 
-CIFAR = {"cifar10": Cifar("cifar10", torchvision.datasets.CIFAR10),
-         "cifar100": Cifar("cifar100", torchvision.datasets.CIFAR100)}
+CIFAR = {"cifar10": Cifar("cifar10", "CIFAR10", "cifar-10-batches-py"),
+         "cifar100": Cifar("cifar100", "CIFAR100", "cifar-100-python")}
 
 
 def long_tail_counts(n_max: int, num_classes: int, imbalance: float,
