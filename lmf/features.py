@@ -42,7 +42,6 @@ def extract(run_dir: str | Path, split: str = "test") -> tuple[np.ndarray, np.nd
     int64, in the split's order; the head's input under the run's best checkpoint."""
     from lmf.data.splits import PARTS
     from lmf.inputs import model_inputs, prepare_data
-    from lmf.models import classifier_head
     from lmf.train import load_model
 
     check_choice("split", split, PARTS)
@@ -52,20 +51,31 @@ def extract(run_dir: str | Path, split: str = "test") -> tuple[np.ndarray, np.nd
             return stored["features"], stored["labels"]
     config = RunConfig.from_dict(runs.load_config(run_dir))
     part = prepare_data(config).part(split)
-    model = load_model(run_dir)
-    captured: list[torch.Tensor] = []
-    hook = classifier_head(model).register_forward_pre_hook(
-        lambda _module, inputs: captured.append(inputs[0].detach().flatten(1).float()))
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(part), BATCH):
-                model(model_inputs(part.images[start:start + BATCH], config))
-    finally:
-        hook.remove()
-    features = torch.cat(captured).numpy()
+    batches = (model_inputs(part.images[start:start + BATCH], config)
+               for start in range(0, len(part), BATCH))
+    features = head_inputs(load_model(run_dir), batches)
     labels = np.asarray(part.labels, dtype=np.int64)
     runs.write_npz(cache, features=features, labels=labels)
     return features, labels
+
+
+def head_inputs(model: torch.nn.Module, batches) -> np.ndarray:
+    """The input of ``classifier_head(model)`` for every image of ``batches`` (an iterable of
+    model-ready tensors), as one (N, D) float32 array: read with a forward pre-hook during the
+    model's own forward pass in eval mode, so any architecture works unchanged."""
+    from lmf.models import classifier_head
+
+    captured: list[torch.Tensor] = []
+    hook = classifier_head(model).register_forward_pre_hook(
+        lambda _module, inputs: captured.append(inputs[0].detach().flatten(1).float()))
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in batches:
+                model(batch)
+    finally:
+        hook.remove()
+    return torch.cat(captured).numpy()
 
 
 def separation(features, labels, k: int = 10) -> pd.DataFrame:

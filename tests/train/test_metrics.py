@@ -7,7 +7,13 @@ import pytest
 from sklearn import metrics as skm
 
 from lmf.errors import ConfigError
-from lmf.metrics import bootstrap_ci, classification_metrics, paired_bootstrap
+from lmf.metrics import (
+    balanced_accuracy,
+    bootstrap_ci,
+    classification_metrics,
+    mean_f1_of,
+    paired_bootstrap,
+)
 
 NAMES = ["a", "b", "c", "d"]
 
@@ -112,3 +118,21 @@ def test_bad_metric_arguments(labels):
         classification_metrics(y_true, y_pred[:-1], NAMES)
     with pytest.raises(ConfigError):
         bootstrap_ci("accuracy", y_true, y_pred, level=1.5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_counted_balanced_accuracy_and_class_f1_match_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 6, 40)
+    y_true[y_true == 5] = 4  # class 5 absent from the truth ...
+    y_pred = np.where(rng.random(40) < 0.5, y_true, rng.integers(0, 6, 40))
+    y_pred[y_pred == 2] = 1  # ... class 2 never predicted
+    with pytest.warns(UserWarning, match="not in y_true"):  # scikit-learn warns, drops class 5
+        expected = skm.balanced_accuracy_score(y_true, y_pred)
+    assert balanced_accuracy(y_true, y_pred) == pytest.approx(expected, abs=1e-12)
+    for classes in ([2], [0, 5], [4, 1, 3], [7]):  # 7: neither true nor predicted -> F1 0
+        assert mean_f1_of(classes)(y_true, y_pred) == pytest.approx(
+            skm.f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0),
+            abs=1e-12)
+    with pytest.raises(ConfigError, match="at least one class"):
+        mean_f1_of([])
