@@ -129,6 +129,32 @@ def paired_bootstrap(
     }
 
 
+def score(metric: str | Metric, y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """``metric`` (a name of ``NAMED_METRICS`` or a callable) on the whole sample, computed as
+    the bootstrap computes it on each resample."""
+    y_true, y_pred = _labels(y_true, y_pred)
+    whole = np.arange(len(y_true))[None]
+    return float(_resampled_scorer(metric, y_true, y_pred)(y_true, y_pred, whole)[0])
+
+
+def mean_f1_of(classes: Sequence[int]) -> Metric:
+    """The metric ``(y_true, y_pred) -> (1/|C|) Σ_{k∈C} 2·tp_k / (n_true_k + n_pred_k)`` over
+    the classes ``C`` (F1 = 0 where both counts are 0): scikit-learn's ``f1_score(labels=C,
+    average="macro", zero_division=0)``, counted with ``np.bincount`` like
+    :func:`balanced_accuracy`."""
+    chosen = np.asarray(list(classes), dtype=np.int64)
+    if chosen.size == 0:
+        raise ConfigError("mean_f1_of needs at least one class")
+
+    def score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        size = int(max(y_true.max(), y_pred.max(), chosen.max())) + 1
+        hits = np.bincount(y_true[y_true == y_pred], minlength=size)[chosen]
+        counts = (np.bincount(y_true, minlength=size) + np.bincount(y_pred, minlength=size))[chosen]
+        return float(np.mean(np.where(counts > 0, 2 * hits / np.maximum(counts, 1), 0.0)))
+
+    return score
+
+
 #: Named metrics for the bootstrap: name -> f(y_true, y_pred, labels).
 NAMED_METRICS: dict[str, Callable[..., float]] = {
     "accuracy": lambda t, p, labels: skm.accuracy_score(t, p),

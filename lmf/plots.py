@@ -18,6 +18,7 @@ function                  figure
 ``learning_curves``       training loss and validation scores per epoch of one run
 ``confusion_matrix``      row-normalised confusion matrix of one run
 ``sample_grid``           a few training images of each class
+``feature_embedding``     2-D embedding of each run's test features, minority classes in front
 ========================  ==================================================================
 """
 
@@ -260,4 +261,45 @@ def sample_grid(images, labels, class_names, per_class: int = 4, seed: int = 0,
         axes[k][0].set_ylabel(f"{name}\n(n={len(members)})", rotation=0, ha="right",
                               va="center", fontsize=8)
     fig.suptitle(title or "Training images per class")
+    return fig
+
+
+def feature_embedding(data: pd.DataFrame, title: str | None = None):
+    """One panel per run (loss, sampler): the 2-D embedding of its test features, one colour per
+    class, the minority classes drawn large with a black edge over the others (faded); every
+    panel on the same axes limits. The legend names each class with its training count.
+
+    ``data``: columns loss, sampler, x, y, class, train_samples, minority
+    (``lmf.report.feature_space.run_embeddings``).
+    """
+    panels = list(dict.fromkeys(zip(data.loss, data.sampler, strict=True)))
+    fig, axes = _grid(len(panels), width=3.6, height=3.4, max_cols=3, sharey=False)
+    classes = (data.drop_duplicates("class").sort_values("train_samples", ascending=False,
+                                                         kind="stable"))
+    colors = dict(zip(classes["class"], sns.color_palette("tab10" if len(classes) <= 10
+                                                          else "tab20", len(classes)),
+                      strict=True))
+    pad_x = 0.05 * (data.x.max() - data.x.min())
+    pad_y = 0.05 * (data.y.max() - data.y.min())
+    for ax, (loss, sampler) in zip(axes, panels, strict=True):
+        rows = data[(data.loss == loss) & (data.sampler == sampler)]
+        for minority in (False, True):
+            part = rows[rows.minority == minority]
+            ax.scatter(part.x, part.y, c=[colors[name] for name in part["class"]],
+                       s=22 if minority else 7, alpha=1.0 if minority else 0.35,
+                       edgecolors="black" if minority else "none", linewidths=0.5)
+        ax.set_xlim(data.x.min() - pad_x, data.x.max() + pad_x)
+        ax.set_ylim(data.y.min() - pad_y, data.y.max() + pad_y)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{_loss_label(loss)} · {sampler}" if len({s for _, s in panels}) > 1
+                     else _loss_label(loss))
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colors[row["class"]],
+                          markeredgecolor="black" if row.minority else "none",
+                          markersize=7 if row.minority else 5,
+                          label=f"{row['class']} (n={row.train_samples})"
+                                + (" ★" if row.minority else ""))
+               for _, row in classes.iterrows()]
+    fig.legend(handles=handles, title="class (training images; ★ minority)", loc="outside right")
+    fig.suptitle(title or "Test features, 2-D embedding")
     return fig

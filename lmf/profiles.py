@@ -42,6 +42,11 @@ PAPER_HPARAM_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 2.0)
 #: Fig 3's test image class per dataset (the paper's choice).
 PAPER_CAM_CLASSES = {"odir5k": "H", "ham10000": "AKIEC", "isic2019": "NV", "covid19": "LO"}
 
+#: Scholz et al. 2024's losses (cross-entropy, soft MCC, soft F1, each metric alone and with CE)
+#: beside LMF, and the batch samplers this project has (``none`` is plain shuffling).
+SCHOLZ_LOSSES = ("cce", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1", "lmf")
+SCHOLZ_SAMPLERS = ("none", "balanced", "sqrt")
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -65,6 +70,10 @@ class Profile:
         seeds: seeds of the paper grid (the paper reports one run, seed 23).
         loss_runs: loss -> RunConfig values for that loss only (``loss_params`` among them
             update the loss's parameters), e.g. the cosine head of LDAM in ``cifar_lt``.
+        scholz_model, scholz_losses, scholz_samplers, scholz_run: the grid that tests Scholz et
+            al. 2024's claim (notebook 08): every dataset × ``scholz_model`` (a paper model id)
+            × losses × samplers, with ``scholz_run`` replacing values of ``run`` (a shorter
+            recipe where the budget asks for it).
     """
 
     name: str
@@ -83,6 +92,10 @@ class Profile:
     cell_timeout: float | None = None
     seeds: tuple[int, ...] = (23,)
     loss_runs: dict[str, dict] = field(default_factory=dict)
+    scholz_model: str = "resnet50"
+    scholz_losses: tuple[str, ...] = SCHOLZ_LOSSES
+    scholz_samplers: tuple[str, ...] = SCHOLZ_SAMPLERS
+    scholz_run: dict[str, object] = field(default_factory=dict)
 
     def config(self, dataset_id: str, model_id: str, loss: str, **overrides) -> RunConfig:
         """The run of ``dataset_id`` × ``model_id`` × ``loss`` in this profile.
@@ -146,6 +159,7 @@ PROFILES: dict[str, Profile] = {
         cam_foreground=True,
         counterparts={"digits_lt": "ham10000"},
         cell_timeout=1800,
+        scholz_run={"epochs": 6},
     ),
     "medmnist": Profile(
         name="medmnist",
@@ -185,6 +199,7 @@ PROFILES: dict[str, Profile] = {
         hparam_model="resnet32",
         hparam_epochs=200,
         cam_classes={},
+        scholz_model="resnet32",
     ),
 }
 

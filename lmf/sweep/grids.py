@@ -15,6 +15,10 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
 cifar_lt   the ``cifar_lt`` profile's datasets × ResNet-32 × its losses (CE, focal, LDAM,
            LDAM-DRW, CB-focal, LMF): Cao et al. 2019's long-tailed CIFAR, to compare with
            their Table 2 (``lmf.report.cifar_lt``); only in profiles on CIFAR-LT data
+scholz     datasets × ``profile.scholz_model`` × ``profile.scholz_losses`` (CE, soft MCC, soft
+           F1, CE + soft MCC, CE + soft F1, LMF) × ``profile.scholz_samplers`` (shuffled,
+           class-balanced, square-root), with ``profile.scholz_run`` over the recipe: Scholz et
+           al. 2024's claim put to the test (notebook 08, ``lmf.report.scholz``)
 =========  ==================================================================================
 
 ``seeds=N`` repeats a grid over N seeds starting at the profile's first seed (23, the paper's).
@@ -26,7 +30,7 @@ from lmf.config import RunConfig
 from lmf.errors import ConfigError, unknown_choice
 from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
 
-GRIDS = ("paper", "hparams", "extended", "cifar_lt")
+GRIDS = ("paper", "hparams", "extended", "cifar_lt", "scholz")
 #: The sources the ``cifar_lt`` grid trains on.
 CIFAR_LT_SOURCES = ("cifar10_lt", "cifar100_lt")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
@@ -92,5 +96,15 @@ def _cifar_lt(profile: Profile, overrides: dict) -> list[RunConfig]:
     return _paper(profile, overrides)
 
 
+def _scholz(profile: Profile, overrides: dict) -> list[RunConfig]:
+    return [
+        profile.config(dataset, profile.scholz_model, loss, sampler=sampler,
+                       **{**profile.scholz_run, **overrides})
+        for dataset in profile.datasets
+        for loss in profile.scholz_losses
+        for sampler in profile.scholz_samplers
+    ]
+
+
 _GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended,
-                  "cifar_lt": _cifar_lt}
+                  "cifar_lt": _cifar_lt, "scholz": _scholz}

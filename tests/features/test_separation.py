@@ -96,3 +96,21 @@ def test_umap_without_umap_learn_says_how_to_get_it(monkeypatch):
         embed(np.random.default_rng(0).normal(size=(20, 8)), method="umap")
     with pytest.raises(ConfigError, match="valid choices: tsne, umap"):
         embed(np.zeros((5, 2)), method="pca")
+
+
+def test_embedding_runs_on_one_thread(monkeypatch):
+    import threadpoolctl
+
+    import lmf.features
+
+    seen = []
+    real = lmf.features.TSNE
+
+    class Recording(real):
+        def fit_transform(self, X, y=None):
+            seen.extend(pool["num_threads"] for pool in threadpoolctl.threadpool_info())
+            return super().fit_transform(X, y)
+
+    monkeypatch.setattr(lmf.features, "TSNE", Recording)
+    embed(np.random.default_rng(0).normal(size=(40, 8)))
+    assert seen and set(seen) == {1}

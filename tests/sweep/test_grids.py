@@ -66,8 +66,24 @@ def test_extended_grid_adds_extension_losses_and_balanced_sampler():
     assert len(grid) == 3 * (5 + len(EXTENSION_LOSSES) + 5)
 
 
+def test_scholz_grid_is_every_loss_with_every_sampler_on_the_profiles_model():
+    grid = build_grid("scholz", "cpu")
+    pairs = [(c.loss, c.sampler) for c in grid]
+    assert pairs == [(loss, sampler)
+                     for loss in ("cce", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1", "lmf")
+                     for sampler in ("none", "balanced", "sqrt")]
+    assert {c.model for c in grid} == {"timm:resnet10t"}  # resnet50's stand-in in the cpu profile
+    assert {c.epochs for c in grid} == {6}  # the cpu profile's shortened recipe
+    paper_grid = build_grid("scholz", "paper")
+    assert len(paper_grid) == 4 * 18 and {c.model for c in paper_grid} == {"resnet50"}
+    assert {c.epochs for c in paper_grid} == {100}  # the paper's recipe, unchanged
+    assert {c.epochs for c in build_grid("scholz", "cpu", epochs=2)} == {2}  # overrides win
+    lmf_run = next(c for c in grid if c.loss == "lmf")
+    assert lmf_run.loss_params == {"alpha": 1.0, "beta": 1.0}
+
+
 def test_bad_names_raise_config_errors():
-    with pytest.raises(ConfigError, match="valid choices: cifar_lt, extended, hparams, paper"):
+    with pytest.raises(ConfigError, match="valid choices: cifar_lt, extended, hparams, paper, scholz"):
         build_grid("papers")
     with pytest.raises(ConfigError, match="seeds"):
         build_grid("paper", seeds=0)

@@ -14,7 +14,9 @@ from lmf.metrics import (
     _resampled_scorer,
     bootstrap_ci,
     classification_metrics,
+    mean_f1_of,
     paired_bootstrap,
+    score,
 )
 
 NAMES = ["a", "b", "c", "d"]
@@ -135,3 +137,21 @@ def test_batched_bootstrap_scores_equal_scikit_learn_on_every_resample(metric):
         expected = [NAMED_METRICS[metric](y_true[i], y_pred[i], labels) for i in rows]
     got = _resampled_scorer(metric, y_true, y_pred)(y_true, y_pred, rows)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_balanced_accuracy_and_counted_class_f1_match_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 6, 40)
+    y_true[y_true == 5] = 4  # class 5 absent from the truth ...
+    y_pred = np.where(rng.random(40) < 0.5, y_true, rng.integers(0, 6, 40))
+    y_pred[y_pred == 2] = 1  # ... class 2 never predicted
+    with pytest.warns(UserWarning, match="not in y_true"):  # scikit-learn warns, drops class 5
+        expected = skm.balanced_accuracy_score(y_true, y_pred)
+    assert score("balanced_accuracy", y_true, y_pred) == pytest.approx(expected, abs=1e-12)
+    for classes in ([2], [0, 5], [4, 1, 3], [7]):  # 7: neither true nor predicted -> F1 0
+        assert mean_f1_of(classes)(y_true, y_pred) == pytest.approx(
+            skm.f1_score(y_true, y_pred, labels=classes, average="macro", zero_division=0),
+            abs=1e-12)
+    with pytest.raises(ConfigError, match="at least one class"):
+        mean_f1_of([])
