@@ -309,12 +309,15 @@ def test_display_path_is_relative_to_the_repository(monkeypatch):
 
 # --- plots ----------------------------------------------------------------------------------
 
-def test_fig1_bars_are_the_means_with_deviation_error_bars():
+def test_fig1_points_are_the_means_with_deviation_intervals():
     data = pd.DataFrame({"dataset": "d", "source": "this run", "loss": ["cce", "lmf"],
                          "mean": [70.0, 75.0], "mad": [1.0, 2.0]})
     fig = plots.fig1_macro_f1(data)
     ax = fig.axes[0]
-    assert [bar.get_height() for bar in ax.patches] == [70.0, 75.0]
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [float(line.get_ydata()[0]) for line in points] == [70.0, 75.0]
+    caps = [sorted(line.get_ydata() for line in c.lines[1]) for c in ax.containers]
+    assert [[float(y[0]) for y in cap] for cap in caps] == [[69.0, 71.0], [73.0, 77.0]]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["CCE", "LMF"]
 
 
