@@ -8,7 +8,7 @@ matrix), returns the matplotlib ``Figure`` and draws nothing else; saving is
 function                  figure
 ========================  ==================================================================
 ``fig1_macro_f1``         Fig 1: mean macro-F1 per loss over the architectures ± mean
-                          absolute deviation, one panel per dataset
+                          absolute deviation (points with intervals), one panel per dataset
 ``fig2_class_counts``     Fig 2: images per class (one panel per dataset), split by part
 ``fig4_settings``         Fig 4: mean macro-F1 ± mean absolute deviation of Settings 1–3,
                           beside macro-F1 against each grid value
@@ -31,18 +31,35 @@ import seaborn as sns
 
 #: Display names of the losses, in the paper's order.
 LOSS_LABELS = {"cce": "CCE", "focal": "Focal", "ldam": "LDAM", "bwcce": "BWCCE", "lmf": "LMF"}
-#: One colour per loss (LMF stands out).
-LOSS_COLORS = dict(zip(LOSS_LABELS.values(), [*sns.color_palette("colorblind", 4), "#c0392b"],
-                       strict=True))
+#: One colour per loss in every figure, from the Okabe–Ito palette (Okabe & Ito, 2008,
+#: "Color Universal Design"), which stays distinct under the common colour-vision deficiencies:
+#: blue, orange, bluish green, reddish purple, and vermillion for LMF.
+LOSS_COLOURS = {"cce": "#0072B2", "focal": "#E69F00", "ldam": "#009E73", "bwcce": "#CC79A7",
+                "lmf": "#D55E00"}
+#: One line style and marker per loss, so that curves lying on each other stay visible.
+LOSS_LINES = {"cce": ("-", "o"), "focal": ("--", "s"), "ldam": ("-.", "^"),
+              "bwcce": (":", "D"), "lmf": ((0, (5, 1, 1, 1)), "v")}
+_LOSS_IDS = {label: loss for loss, label in LOSS_LABELS.items()}
 
 
 def _loss_label(loss: str) -> str:
     return LOSS_LABELS.get(loss, loss)
 
 
+def _loss_id(loss: str) -> str:
+    """The loss id of an id or a display label ("LMF" → "lmf"); other names unchanged."""
+    return _LOSS_IDS.get(loss, loss)
+
+
+def loss_colour(loss: str):
+    """The colour of a loss given by id or display label (``LOSS_COLOURS``); None for a name
+    that is not one of the paper's losses."""
+    return LOSS_COLOURS.get(_loss_id(loss))
+
+
 def _palette(labels) -> dict:
     extra = iter(sns.color_palette("muted", 10))
-    return {label: LOSS_COLORS.get(label) or next(extra) for label in dict.fromkeys(labels)}
+    return {label: loss_colour(label) or next(extra) for label in dict.fromkeys(labels)}
 
 
 def _grid(n: int, width: float = 4.0, height: float = 3.4, max_cols: int = 4, sharey=True):
@@ -55,14 +72,24 @@ def _grid(n: int, width: float = 4.0, height: float = 3.4, max_cols: int = 4, sh
     return fig, list(axes.flat[:n])
 
 
-def _bars_with_errors(ax, labels, means, errors, colors) -> None:
+def _points_with_errors(ax, labels, means, errors, colors) -> None:
+    """One point per label at its mean with a ± ``errors`` interval, in the label's colour.
+
+    Points rather than bars: a bar's length reads as the value from zero, so bars on an axis cut
+    above zero make small gaps look large; a point with its interval reads on any axis range.
+    """
     x = np.arange(len(labels))
-    ax.bar(x, means, yerr=errors, color=colors, capsize=4, edgecolor="black", linewidth=0.5)
+    for position, mean, error, color in zip(x, means, errors, colors, strict=True):
+        ax.errorbar(position, mean, yerr=error, fmt="o", color=color, markersize=7, capsize=5,
+                    elinewidth=1.5, markeredgecolor="black", markeredgewidth=0.5)
     ax.set_xticks(x, labels, rotation=0)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    ax.grid(axis="y", linewidth=0.4, alpha=0.6)
 
 
 def fig1_macro_f1(data: pd.DataFrame, title: str | None = None):
-    """Fig 1: per panel (dataset × source), mean macro-F1 of each loss ± mean absolute deviation.
+    """Fig 1: per panel (dataset × source), mean macro-F1 of each loss ± mean absolute deviation,
+    drawn as points with intervals (``_points_with_errors``).
 
     ``data``: columns dataset, source (e.g. "this run", "published"), loss, mean, mad (from
     ``lmf.report.fig1_data``); scores in percent.
@@ -72,9 +99,7 @@ def fig1_macro_f1(data: pd.DataFrame, title: str | None = None):
     for ax, (dataset, source) in zip(axes, panels, strict=True):
         rows = data[(data.dataset == dataset) & (data.source == source)]
         labels = [_loss_label(loss) for loss in rows.loss]
-        _bars_with_errors(ax, labels, rows["mean"], rows["mad"], _palette(labels).values())
-        low = max(0.0, float((rows["mean"] - rows["mad"]).min()) - 5)
-        ax.set_ylim(low, min(100.0, float((rows["mean"] + rows["mad"]).max()) + 3))
+        _points_with_errors(ax, labels, rows["mean"], rows["mad"], _palette(labels).values())
         ax.set_title(f"{dataset} ({source})")
         ax.set_ylabel("macro-F1 (%)")
     fig.suptitle(title or "Mean macro-F1 over the three architectures ± mean absolute deviation")
@@ -111,17 +136,15 @@ def fig2_class_counts(counts: pd.DataFrame, title: str | None = None):
 
 
 def fig4_settings(summary: pd.DataFrame, per_value: pd.DataFrame, title: str | None = None):
-    """Fig 4: mean macro-F1 ± mean absolute deviation per hyperparameter setting (left), and
-    macro-F1 against the varied value of each setting (right).
+    """Fig 4: mean macro-F1 ± mean absolute deviation per hyperparameter setting (left, points
+    with intervals), and macro-F1 against the varied value of each setting (right).
 
     ``summary``: columns setting, mean, mad; ``per_value``: columns setting, value, macro_f1
     (from ``lmf.report.fig4_data``); scores in percent.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     colors = sns.color_palette("deep", len(summary))
-    _bars_with_errors(left, summary.setting, summary["mean"], summary["mad"], colors)
-    left.set_ylim(max(0.0, float((summary["mean"] - summary["mad"]).min()) - 5),
-                  min(100.0, float((summary["mean"] + summary["mad"]).max()) + 3))
+    _points_with_errors(left, summary.setting, summary["mean"], summary["mad"], colors)
     left.set_ylabel("mean macro-F1 (%)")
     left.set_title("per setting (± mean abs. deviation)")
     sns.lineplot(per_value, x="value", y="macro_f1", hue="setting", marker="o", ax=right,
@@ -141,13 +164,28 @@ def minority_f1(data: pd.DataFrame, title: str | None = None):
     data = data.assign(loss=data.loss.map(_loss_label))
     fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
     sns.barplot(data, x="class", y="f1", hue="loss", palette=_palette(data.loss), ax=ax,
-                edgecolor="black", linewidth=0.5)
+                saturation=1, edgecolor="black", linewidth=0.5)
     ax.set_ylabel("test F1 (%)")
     ax.set_xlabel("")
     ax.legend(title=None, ncols=len(set(data.loss)), loc="upper center",
               bbox_to_anchor=(0.5, -0.12))
     ax.set_title(title or "F1 of the three smallest classes")
     return fig
+
+
+def _loss_lines(ax, data: pd.DataFrame, x: str, y: str, markers: int = 8) -> None:
+    """One line per loss of ``data`` (column ``loss``, ids or display labels) in the loss's
+    colour, line style and marker (``LOSS_LINES``), ``markers`` markers per line evenly spaced
+    along the drawn line, staggered between losses so that lines lying on each other still
+    show each marker."""
+    losses = list(dict.fromkeys(data.loss))
+    palette = _palette(losses)
+    for k, loss in enumerate(losses):
+        rows = data[data.loss == loss].sort_values(x)
+        dash, marker = LOSS_LINES.get(_loss_id(loss), ("-", "o"))
+        ax.plot(rows[x], rows[y], color=palette[loss], linestyle=dash, marker=marker,
+                markevery=(k / (len(losses) * markers), 1 / markers), markersize=5,
+                linewidth=1.6, label=_loss_label(loss))
 
 
 def loss_curves(data: pd.DataFrame, title: str | None = None):
@@ -158,16 +196,15 @@ def loss_curves(data: pd.DataFrame, title: str | None = None):
     """
     data = data.assign(grad_size=data.grad_zy.abs())
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-    palette = _palette(data.loss)
     for ax, column, label in ((left, "value", "loss of one sample"),
-                              (right, "grad_size", "|∂ loss / ∂ z_y|")):
-        sns.lineplot(data, x="p_t", y=column, hue="loss", style="loss", palette=palette, ax=ax,
-                     legend=ax is left)
+                              (right, "grad_size", r"$|\partial\,\mathrm{loss} / \partial z_y|$")):
+        _loss_lines(ax, data, "p_t", column)
         ax.set_yscale("log")
         ax.set_ylim(1e-4, None)
-        ax.set_xlabel("p_t (softmax probability of the true class)")
+        ax.set_xlabel(r"$p_t$ (softmax probability of the true class)")
         ax.set_ylabel(label)
-    fig.suptitle(title or "Loss and gradient against p_t")
+    left.legend()
+    fig.suptitle(title or r"Loss and gradient against $p_t$")
     return fig
 
 
@@ -178,44 +215,55 @@ def class_size_effect(data: pd.DataFrame, title: str | None = None):
     (``lmf.report.loss_analysis.loss_vs_class``).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-    palette = _palette(data.loss)
-    for ax, column, label in ((left, "value", "loss of one sample"),
-                              (right, "grad_zy", "K · ∂ (balanced-batch loss) / ∂ z_y")):
-        sns.lineplot(data.sort_values("n_train"), x="n_train", y=column, hue="loss",
-                     style="loss", palette=palette, markers=True, ax=ax, legend=ax is left)
+    gradient = r"$K \cdot \partial\,(\mathrm{balanced\ batch\ loss}) / \partial z_y$"
+    for ax, column, label in ((left, "value", "loss of one sample"), (right, "grad_zy", gradient)):
+        _loss_lines(ax, data, "n_train", column)
         ax.set_xscale("log")
         ax.set_xlabel("training images of the class")
         ax.set_ylabel(label)
+    left.legend()
     fig.suptitle(title or "Loss and gradient against class size")
     return fig
 
 
 def learning_curves(history: pd.DataFrame, best_epoch: int | None = None,
                     title: str | None = None):
-    """Training loss (left) and validation scores (right) per epoch of one run, with a dashed
-    line at ``best_epoch`` (the epoch kept for testing).
+    """Training loss (left, log scale when every value is positive, so that one spike does not
+    flatten the rest) and validation scores (right) per epoch of one run, with a dashed line at
+    ``best_epoch`` (the epoch kept for testing).
 
     ``history``: one row per epoch with ``epoch``, a ``train_loss`` column and any ``val_*``
-    score columns (fractions; shown in percent).
+    score columns (fractions; shown in percent). ``epoch`` and ``best_epoch`` count from 0 as the
+    run stores them; the axis numbers epochs from 1 (epoch 0 is drawn as epoch 1).
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    epoch = history.epoch + 1
+    styles = iter([("-", "o"), ("--", "s"), ("-.", "^"), (":", "D")] * 4)
     loss_columns = [c for c in history.columns if c.endswith("loss")]
     for column in loss_columns:
-        left.plot(history.epoch, history[column], marker=".", label=column)
+        dash, marker = next(styles)
+        left.plot(epoch, history[column], linestyle=dash, marker=marker, markersize=4,
+                  label=column)
+    if loss_columns and (history[loss_columns].to_numpy() > 0).all():
+        left.set_yscale("log")
     left.set_xlabel("epoch")
     left.set_ylabel("loss")
     left.legend()
     score_columns = [c for c in history.columns
                      if c.startswith("val_") and not c.endswith("loss")]
     for column in score_columns:
-        right.plot(history.epoch, 100 * history[column], marker=".", label=column)
+        dash, marker = next(styles)
+        right.plot(epoch, 100 * history[column], linestyle=dash, marker=marker, markersize=4,
+                   label=column)
     right.set_xlabel("epoch")
     right.set_ylabel("validation score (%)")
+    for ax in (left, right):
+        ax.xaxis.get_major_locator().set_params(integer=True)
     if best_epoch is not None:
         for ax in (left, right):
-            ax.axvline(best_epoch, color="grey", linestyle="--", linewidth=1)
-        right.annotate("best", (best_epoch, 0), xytext=(3, 3), textcoords="offset points",
-                       color="grey", fontsize=8)
+            ax.axvline(best_epoch + 1, color="grey", linestyle="--", linewidth=1)
+        right.annotate("best", (best_epoch + 1, 0), xytext=(3, 3), textcoords="offset points",
+                       xycoords=("data", "axes fraction"), color="grey", fontsize=8)
     if score_columns:
         right.legend()
     fig.suptitle(title or "Learning curves")

@@ -39,6 +39,10 @@ from lmf.paper import PAPER_DATASETS, PAPER_LOSSES, lmf_weights
 #: ("0.5, 0.7, …") and with every value of Table 6 (the paper does not publish the grid).
 PAPER_HPARAM_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.5, 2.0)
 
+#: How the paper names its models in text and figures.
+PAPER_MODEL_NAMES = {"efficientnetv2_s": "EfficientNetV2-S", "resnet50": "ResNet-50",
+                     "densenet121": "DenseNet-121"}
+
 #: Fig 3's test image class per dataset (the paper's choice).
 PAPER_CAM_CLASSES = {"odir5k": "H", "ham10000": "AKIEC", "isic2019": "NV", "covid19": "LO"}
 
@@ -130,6 +134,19 @@ class Profile:
             **overrides,
         }
         return RunConfig.from_dict(values)
+
+    def model_label(self, model_id: str) -> str:
+        """A title for the model that plays ``model_id``'s part: the paper's name where the
+        profile runs the paper's model ("ResNet-50"), else what actually runs and whose part it
+        plays ("timm:tinynet_e standing in for EfficientNetV2-S"); for a model the paper did not
+        use, the architecture that runs."""
+        if model_id not in self.models:
+            raise unknown_choice(f"model of profile {self.name!r}", model_id, self.models)
+        architecture = self.models[model_id]
+        if model_id not in PAPER_MODEL_NAMES:
+            return architecture
+        name = PAPER_MODEL_NAMES[model_id]
+        return name if architecture == model_id else f"{architecture} standing in for {name}"
 
     def paper_dataset(self, dataset_id: str) -> str | None:
         """The paper dataset whose published numbers sit beside ``dataset_id``'s."""

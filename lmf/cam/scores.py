@@ -5,7 +5,8 @@ the boxes are not public. Two numbers make the comparison measurable for anyone 
 
 * energy share (Wang et al., 2020, Score-CAM's "energy-based pointing game"): the fraction of the
   map's mass inside the region, ``Σ_{p∈R} L(p) / Σ_p L(p)``; 1 = all attention on the region;
-  the area fraction of the region is what a uniform map would score;
+  the area fraction of the region is what a uniform map would score (``uniform_share``, the
+  baseline the scores table gives beside them);
 * pointing game (Zhang et al., 2018, "Top-down neural attention by excitation backprop"), without
   tolerance: 1 if the map's maximum lies in the region (a tie counts as a hit when any maximising
   pixel is inside), else 0.
@@ -161,6 +162,14 @@ def energy_share(attention: np.ndarray, region: np.ndarray) -> float:
     attention, region = _checked(attention, region)
     total = float(attention.sum())
     return float(attention[region].sum()) / total if total > 0 else float("nan")
+
+
+def uniform_share(region: np.ndarray) -> float:
+    """The energy share of a uniform map: the region's share of the map's area,
+    ``|R| / |map|``; the score a map that attends to nothing in particular gets, and equally the
+    chance that a pointing game with a randomly placed maximum hits the region."""
+    region = np.asarray(region, dtype=bool)
+    return float(region.mean())
 
 
 def pointing_game(attention: np.ndarray, region: np.ndarray) -> float:

@@ -6,11 +6,13 @@ was built for (``dataset_id``, ``model_id``, from the config's ``labels``), so e
 with a row of the published tables, and what it saw (``class_counts``, ``test_per_class_f1``),
 so no table prepares data again. Scores are turned into percentages, as printed in
 the paper. Published values come from ``lmf.paper``; each comparison has columns ``<metric>``
-(this project), ``paper_<metric>`` and ``diff_<metric>`` (ours − paper).
+(this project), ``paper_<metric>`` and, in the ``paper`` profile, ``diff_<metric>`` (ours −
+paper).
 
 Profiles other than ``paper`` run other data and small stand-in models: their rows are laid
 beside the published numbers of a *counterpart* dataset (``Profile.counterparts``) for orientation
-only — those differences are not expected to be small (``comparison_note`` says so).
+only, without ``diff_`` columns, since a difference between two datasets measures nothing
+(``shows_differences``; ``comparison_note`` says so).
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ PARTS = ("train", "val", "test")
 
 def _profile(profile: str | Profile) -> Profile:
     return get_profile(profile) if isinstance(profile, str) else profile
+
+
+def shows_differences(profile: str | Profile) -> bool:
+    """Whether the tables of ``profile`` carry ``diff_`` columns (ours − paper): only in the
+    ``paper`` profile, which runs the paper's own data; the other profiles compare with a
+    counterpart dataset, where a difference means nothing."""
+    return _profile(profile).name == "paper"
 
 
 def comparison_note(profile: str | Profile) -> str:
@@ -115,12 +124,14 @@ def order_classes(frame: pd.DataFrame, dataset: str = "dataset", class_column: s
 
 
 def _beside(ours: pd.DataFrame, published: pd.DataFrame, keys: list[str],
-            metrics) -> pd.DataFrame:
-    """Join the published values on ``keys`` and add ``paper_<m>`` and ``diff_<m>`` columns."""
+            metrics, differences: bool = True) -> pd.DataFrame:
+    """Join the published values on ``keys`` and add ``paper_<m>`` columns, and ``diff_<m>``
+    (ours − paper) when ``differences``."""
     published = published.rename(columns={m: f"paper_{m}" for m in metrics})
     table = ours.merge(published[[*keys, *(f"paper_{m}" for m in metrics)]], on=keys, how="left")
-    for m in metrics:
-        table[f"diff_{m}"] = table[m] - table[f"paper_{m}"]
+    if differences:
+        for m in metrics:
+            table[f"diff_{m}"] = table[m] - table[f"paper_{m}"]
     return table
 
 
@@ -170,14 +181,16 @@ def published_split_counts(datasets=paper.PAPER_DATASETS) -> pd.DataFrame:
 
 def table1(counts: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     """Table 1: train/val/test images per dataset (from ``split_counts``), beside the paper's
-    Table 1 for the dataset itself or its counterpart in ``profile``."""
+    Table 1 for the dataset itself or its counterpart in ``profile`` (``diff_`` columns only
+    where ``shows_differences``)."""
     ours = counts.pivot_table(index="dataset", columns="part", values="count", aggfunc="sum",
                               sort=False).reindex(columns=list(PARTS)).reset_index()
     ours["total"] = ours[list(PARTS)].sum(axis=1)
     ours["paper_dataset"] = ours.dataset.map(_profile(profile).paper_dataset)
     published = paper.table1().rename(columns={"dataset": "paper_dataset"})
     published["total"] = published[list(PARTS)].sum(axis=1)
-    table = _beside(ours, published, ["paper_dataset"], [*PARTS, "total"])
+    table = _beside(ours, published, ["paper_dataset"], [*PARTS, "total"],
+                    differences=shows_differences(profile))
     return order_rows(table, dataset=paper.PAPER_DATASETS)
 
 
@@ -235,14 +248,16 @@ def leakage(indexes: dict[str, pd.DataFrame], split: str, seed: int = 0) -> pd.D
 
 def overall(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:
     """Tables 2–4 (long): test accuracy, precision, recall, macro-F1 (%) per model × dataset ×
-    loss, averaged over seeds (``n_seeds``), beside the published values."""
+    loss, averaged over seeds (``n_seeds``), beside the published values (``diff_`` columns
+    only where ``shows_differences``)."""
     runs = with_paper_ids(runs, profile)
     scores = runs.assign(**{m: 100 * runs[f"test_{m}"] for m in METRICS})
     ours = (scores.groupby(["model_id", "dataset_id", "paper_dataset", "loss"], sort=False)
             .agg(**{m: (m, "mean") for m in METRICS}, n_seeds=("seed", "nunique"))
             .reset_index())
     published = paper.overall().rename(columns={"model": "model_id", "dataset": "paper_dataset"})
-    table = _beside(ours, published, ["model_id", "paper_dataset", "loss"], METRICS)
+    table = _beside(ours, published, ["model_id", "paper_dataset", "loss"], METRICS,
+                    differences=shows_differences(profile))
     return order_rows(table, model_id=paper.PAPER_MODELS, dataset_id=paper.PAPER_DATASETS,
                   loss=paper.PAPER_LOSSES)
 
@@ -253,14 +268,38 @@ MODEL_TABLES = {"efficientnetv2_s": 2, "resnet50": 3, "densenet121": 4}
 
 def model_table(overall_table: pd.DataFrame, model_id: str) -> pd.DataFrame:
     """One of Tables 2–4 laid out like the paper: rows dataset × loss, for each metric ours,
-    the paper's and the difference (plus the published dataset when it is a counterpart)."""
+    the paper's and the difference where ``overall`` has one (plus the published dataset when it
+    is a counterpart)."""
     rows = overall_table[overall_table.model_id == model_id]
     columns = ["dataset_id", "loss"]
     if (rows.paper_dataset != rows.dataset_id).any():  # published columns of a counterpart
         columns.insert(1, "paper_dataset")
     for m in METRICS:
-        columns += [m, f"paper_{m}", f"diff_{m}"]
+        columns += [c for c in (m, f"paper_{m}", f"diff_{m}") if c in rows.columns]
     return rows[columns].rename(columns={"dataset_id": "dataset"}).reset_index(drop=True)
+
+
+def compact_model_table(overall_table: pd.DataFrame, model_id: str,
+                        metric: str = "macro_f1") -> pd.DataFrame:
+    """One metric of one of Tables 2–4, narrow enough to read on a screen: rows are datasets
+    (with the published dataset when it is a counterpart), columns each loss's score, ours
+    (``<loss>``) beside the paper's (``paper_<loss>``), losses in the paper's order."""
+    if metric not in METRICS:
+        raise unknown_choice("metric", metric, METRICS)
+    rows = overall_table[overall_table.model_id == model_id]
+    index = ["dataset_id"]
+    if (rows.paper_dataset != rows.dataset_id).any():
+        index.append("paper_dataset")
+    wide = rows.pivot_table(index=index, columns="loss", values=[metric, f"paper_{metric}"],
+                            sort=False, dropna=False)
+    losses = [loss for loss in dict.fromkeys([*paper.PAPER_LOSSES, *rows.loss])
+              if loss in set(rows.loss)]
+    table = pd.DataFrame(index=wide.index)
+    for loss in losses:
+        table[loss] = wide[(metric, loss)]
+        table[f"paper_{loss}"] = wide[(f"paper_{metric}", loss)]
+    table = table.reset_index().rename(columns={"dataset_id": "dataset"})
+    return order_rows(table, dataset=paper.PAPER_DATASETS)
 
 
 def mean_absolute_deviation(values) -> float:

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from lmf.cam.figure import (
@@ -18,6 +19,8 @@ from lmf.cam.figure import (
     short_id,
     summarize_scores,
 )
+from lmf.cam.scores import energy_share, uniform_share
+from lmf.plots import LOSS_COLOURS
 
 LOSSES = ["cce", "lmf"]
 
@@ -45,7 +48,7 @@ def rows():
 
 def test_grid_titles_and_boxes(rows):
     fig = plot_figure3(rows, LOSSES)
-    axes = np.array(fig.axes).reshape(2, 3)
+    axes = np.array(fig.axes[:-1]).reshape(2, 3)  # the last axes is the colourbar
     assert axes[0, 0].get_title() == "image"
     assert axes[0, 0].get_ylabel() == "covid19\ntrue LO\nCOVID-1"
     assert axes[1, 0].get_ylabel() == "digits_lt\ntrue 0\n7"
@@ -82,7 +85,7 @@ def test_long_ids_do_not_run_into_the_titles(rows):
     fig = plot_figure3(drawn, LOSSES)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    axes = np.array(fig.axes).reshape(len(drawn), 1 + len(LOSSES))
+    axes = np.array(fig.axes[:-1]).reshape(len(drawn), 1 + len(LOSSES))
     labels = [ax.yaxis.label.get_window_extent(renderer) for ax in axes[:, 0]]
     titles = [ax.title.get_window_extent(renderer) for ax in axes.flat]
     figure = fig.bbox
@@ -105,10 +108,51 @@ def test_scores_per_image_and_per_loss(rows):
     assert boxed.loc["cce", "energy_share"] == 0.0 and boxed.loc["cce", "pointing_game"] == 0.0
     assert per_image[per_image.image == "7"].energy_share.isna().all()
     summary = summarize_scores(per_image).set_index("loss")
+    # The region is the 4×4 top-left corner of an 8×8 map: a uniform map puts 16/64 on it.
+    assert boxed["uniform_baseline"].tolist() == [16 / 64, 16 / 64]
     expected = pd.DataFrame({"images": [2, 2], "correct": [1, 2], "with_region": [1, 1],
-                             "energy_share": [0.0, 1.0], "pointing_game": [0.0, 1.0]},
+                             "energy_share": [0.0, 1.0], "pointing_game": [0.0, 1.0],
+                             "uniform_baseline": [0.25, 0.25]},
                             index=pd.Index(LOSSES, name="loss"))
     pd.testing.assert_frame_equal(summary, expected, check_dtype=False)
+
+
+def test_uniform_baseline_is_what_a_uniform_map_scores(rows):
+    region = np.zeros((5, 7), dtype=bool)
+    region[1:3, 2:6] = True  # 2 × 4 of 5 × 7 pixels
+    uniform = np.full((5, 7), 0.3)
+    assert energy_share(uniform, region) == pytest.approx(8 / 35)
+    assert uniform_share(region) == pytest.approx(8 / 35)
+    row = dataclasses.replace(rows[0], image=np.zeros((5, 7, 3), np.uint8), region=region,
+                              boxes=None, region_kind="mask",
+                              maps={"cce": uniform, "lmf": np.zeros((5, 7))})
+    per_image = score_rows([row], LOSSES).set_index("loss")
+    assert per_image["uniform_baseline"].tolist() == pytest.approx([8 / 35, 8 / 35])
+    summary = summarize_scores(per_image.reset_index()).set_index("loss")
+    assert summary.loc["cce", "uniform_baseline"] == pytest.approx(8 / 35)
+    # An all-zero map has no energy share, so its baseline is left out of the mean too.
+    assert np.isnan(summary.loc["lmf", "energy_share"])
+    assert np.isnan(summary.loc["lmf", "uniform_baseline"])
+
+
+def test_maps_are_drawn_in_a_perceptual_colormap_with_a_colourbar(rows):
+    fig = plot_figure3(rows, LOSSES)
+    *grid, bar = fig.axes
+    overlays = [ax.images[1] for ax in np.array(grid).reshape(2, 3)[:, 1:].flat]
+    assert {image.get_cmap().name for image in overlays} == {"inferno"}
+    assert bar.get_ylabel() == "Grad-CAM (normalised)"
+    assert bar.get_ylim() == (0.0, 1.0)
+    box = next(p for p in grid[0].patches if isinstance(p, Rectangle))
+    assert to_hex(box.get_edgecolor()) == to_hex("cyan")
+    plt.close(fig)
+
+
+def test_loss_titles_take_the_loss_colour(rows):
+    fig = plot_figure3(rows, LOSSES)
+    axes = np.array(fig.axes[:-1]).reshape(2, 3)
+    for c, loss in enumerate(LOSSES, start=1):
+        assert to_hex(axes[0, c].title.get_color()) == to_hex(LOSS_COLOURS[loss])
+    plt.close(fig)
 
 
 def test_saved_files_are_named_for_fig3(rows, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ the committed ``figures/cpu/`` is never overwritten by tests.
 Both are shortened by the same ``TEST_PARAMETERS`` (fewer epochs, fewer bootstrap resamples):
 ``lmf reproduce -p`` injects them like papermill, and for nbval, which has no parameters, they
 are appended to each notebook's ``parameters`` cell as it is collected. The cells nbval compares
-(``NBVAL_CHECK_OUTPUT``) do not depend on them. Running ``pytest notebooks/`` alone uses the
+(tagged ``nbval-check-output``) do not depend on them. Running ``pytest notebooks/`` alone uses the
 notebooks' own parameters and the default ``results/`` and ``figures/``.
 """
 

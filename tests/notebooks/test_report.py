@@ -94,6 +94,52 @@ def test_cpu_rows_map_to_paper_model_ids_and_the_counterpart_dataset():
     assert "NOT expected" in tables.comparison_note("cpu")
 
 
+def _scores(macro_f1: float) -> dict:
+    return {"test_accuracy": 0.9, "test_precision": 0.8, "test_recall": 0.7,
+            "test_macro_f1": macro_f1}
+
+
+def test_counterpart_tables_have_no_differences_and_the_paper_profile_has():
+    assert tables.shows_differences("paper") and not tables.shows_differences("cpu")
+    cpu = tables.overall(_runs("cpu", [{"dataset": "digits_lt", "model": "resnet50",
+                                        "loss": "cce", **_scores(0.5)}]), "cpu")
+    assert not [c for c in cpu.columns if c.startswith("diff_")]
+    assert cpu.iloc[0].paper_macro_f1 == 79.95  # HAM10000, ResNet-50, CCE (Table 3)
+    assert "diff_macro_f1" not in tables.model_table(cpu, "resnet50").columns
+    counts = tables.published_split_counts(["ham10000"]).assign(dataset="digits_lt")
+    table1 = tables.table1(counts, "cpu")
+    assert not [c for c in table1.columns if c.startswith("diff_")]
+    assert table1.iloc[0].paper_total == 7011 + 1502 + 1502
+
+
+def test_compact_model_table_lays_one_metric_ours_beside_the_paper_per_loss():
+    runs = _runs("paper", [
+        {"dataset": "ham10000", "model": "resnet50", "loss": "lmf", **_scores(0.80)},
+        {"dataset": "ham10000", "model": "resnet50", "loss": "cce", **_scores(0.70)},
+        {"dataset": "odir5k", "model": "resnet50", "loss": "cce", **_scores(0.50)},
+        {"dataset": "odir5k", "model": "densenet121", "loss": "cce", **_scores(0.10)},
+    ])
+    compact = tables.compact_model_table(tables.overall(runs, "paper"), "resnet50")
+    assert list(compact.columns) == ["dataset", "cce", "paper_cce", "lmf", "paper_lmf"]
+    table = compact.set_index("dataset")
+    assert list(table.index) == ["odir5k", "ham10000"]  # the paper's dataset order
+    assert table.loc["ham10000"].tolist() == pytest.approx([70.0, 79.95, 80.0, 82.43])
+    assert table.loc["odir5k", "cce"] == pytest.approx(50.0)
+    assert np.isnan(table.loc["odir5k", "lmf"])
+    accuracy = tables.compact_model_table(tables.overall(runs, "paper"), "resnet50", "accuracy")
+    assert accuracy.set_index("dataset").loc["ham10000", "paper_lmf"] == 89.35
+    with pytest.raises(ConfigError, match="metric"):
+        tables.compact_model_table(tables.overall(runs, "paper"), "resnet50", "f1")
+
+
+def test_compact_model_table_names_the_counterpart_dataset():
+    runs = _runs("cpu", [{"dataset": "digits_lt", "model": "resnet50", "loss": "lmf",
+                          **_scores(0.5)}])
+    compact = tables.compact_model_table(tables.overall(runs, "cpu"), "resnet50")
+    assert compact.to_dict("records") == [{"dataset": "digits_lt", "paper_dataset": "ham10000",
+                                           "lmf": 50.0, "paper_lmf": 82.43}]
+
+
 def test_table5_and_smallest_classes_of_isic_as_in_the_short_version():
     per_class = pd.DataFrame([
         ("isic2019", "efficientnetv2_s", loss, 23, c, 50.0)
@@ -309,12 +355,15 @@ def test_display_path_is_relative_to_the_repository(monkeypatch):
 
 # --- plots ----------------------------------------------------------------------------------
 
-def test_fig1_bars_are_the_means_with_deviation_error_bars():
+def test_fig1_points_are_the_means_with_deviation_intervals():
     data = pd.DataFrame({"dataset": "d", "source": "this run", "loss": ["cce", "lmf"],
                          "mean": [70.0, 75.0], "mad": [1.0, 2.0]})
     fig = plots.fig1_macro_f1(data)
     ax = fig.axes[0]
-    assert [bar.get_height() for bar in ax.patches] == [70.0, 75.0]
+    points = [line for line in ax.lines if line.get_marker() == "o"]
+    assert [float(line.get_ydata()[0]) for line in points] == [70.0, 75.0]
+    caps = [sorted(line.get_ydata() for line in c.lines[1]) for c in ax.containers]
+    assert [[float(y[0]) for y in cap] for cap in caps] == [[69.0, 71.0], [73.0, 77.0]]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["CCE", "LMF"]
 
 
