@@ -38,16 +38,18 @@ def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_separation(runs: pd.DataFrame, profile: str | Profile, extract, load_metrics,
                    k: int = 10, split: str = "test") -> pd.DataFrame:
-    """Per run and class: ``silhouette``, ``knn_purity`` (``k`` neighbours) and
-    ``scatter_ratio`` of the ``split`` features, with the class's ``train_samples`` and whether
-    it is a ``minority`` class. ``extract`` and ``load_metrics``: ``lmf.features.extract`` and
-    ``lmf.runs.load_metrics``."""
+    """Per run and class: ``silhouette``, ``knn_purity`` (``k`` neighbours, fewer when the split
+    has no more than ``k`` images, e.g. a rehearsal on a handful of images; the ``k`` column
+    says how many) and ``scatter_ratio`` of the ``split`` features, with the class's
+    ``train_samples`` and whether it is a ``minority`` class. ``extract`` and ``load_metrics``:
+    ``lmf.features.extract`` and ``lmf.runs.load_metrics``."""
     runs = with_paper_ids(runs, profile)
     frames = []
     for run in runs.itertuples():
         names, counts, minority = _class_info(run, load_metrics)
         features, labels = extract(run.run_dir, split)
-        table = separation(features, labels, k=k)
+        neighbours = min(k, len(features) - 1)
+        table = separation(features, labels, k=neighbours).assign(k=neighbours)
         table.insert(0, "class", [names[label] for label in table.pop("label")])
         table.insert(1, "train_samples", table["class"].map(counts))
         table.insert(2, "minority", table["class"].isin(minority))

@@ -23,18 +23,22 @@ from lmf.models import ARCHITECTURES
 from lmf.profiles import PAPER_CAM_CLASSES, get_profile
 
 #: ``lmf reproduce -p`` values of the rehearsal (the README's rehearsal uses 64 px on real data),
-#: and fewer bootstrap resamples in notebook 04 (as in tests/notebooks; 500 cost ~2 min per call).
-REHEARSAL = ["-p", "EPOCHS=1", "-p", "IMAGE_SIZE=32", "-p", "GRID=[0.5, 1.0]", "-p", "N_BOOT=100"]
+#: fewer bootstrap resamples, and notebook 08's Scholz grid with the random sampler only (its
+#: CE and LMF runs are notebook 04's; the other samplers are the same code path, 48 more runs).
+REHEARSAL = ["-p", "EPOCHS=1", "-p", "IMAGE_SIZE=32", "-p", "GRID=[0.5, 1.0]", "-p", "N_BOOT=100",
+             "-p", 'SAMPLERS=["none"]']
 #: Images per class in train / val / test of the fixture data under the paper's split
 #: (4 per class: round(0.15 · 4) = 1 to val, 1 to test, 2 to train).
 PER_CLASS_SPLIT = {"train": 2, "val": 1, "test": 1}
 CLASSES = {"ham10000": 7, "isic2019": 8, "odir5k": 8, "covid19": 4}
 FIGURES = ["fig1_macro_f1", "fig2_class_counts", "fig3_gradcam", "fig4_hparam_settings",
-           "fig1short_smallest_classes_f1_this_run"]
+           "fig1short_smallest_classes_f1_this_run",
+           *(f"feat_embedding_{d}" for d in ("odir5k", "ham10000", "isic2019", "covid19"))]
 TABLES = ["table1_split_sizes", "table1_per_class_split", "table2_efficientnetv2_s",
           "table3_resnet50", "table4_densenet121", "table5_classwise_f1", "table6_lmf_alpha_beta",
           "fig1_macro_f1", "fig1short_smallest_classes_f1", "fig4_hparam_settings",
-          "table_fig3_scores", "table_fig3_scores_per_image"]
+          "table_fig3_scores", "table_fig3_scores_per_image", "feat_separation_summary",
+          "scholz_table_loss_sampler"]
 
 
 def _done_markers(results):
@@ -115,8 +119,11 @@ def test_every_run_used_the_rehearsal_sizes_and_the_paper_grid(rehearsal):
     assert {c["pretrained"] for c in configs} == {True}
     grid = {(c["dataset"], c["model"], c["loss"]) for c in configs}
     profile = get_profile("paper")
-    assert grid == {(d, m, loss) for d in profile.datasets for m in profile.models
-                    for loss in paper.PAPER_LOSSES}
+    scholz = {(d, "resnet50", loss) for d in profile.datasets  # notebook 08, random sampler
+              for loss in ("cce", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1", "lmf")}
+    assert grid == scholz | {(d, m, loss) for d in profile.datasets for m in profile.models
+                             for loss in paper.PAPER_LOSSES}
+    assert {c["sampler"] for c in configs} == {"none"}
     fig4 = {(c["loss_params"]["alpha"], c["loss_params"]["beta"]) for c in configs
             if c["dataset"] == "ham10000" and c["model"] == "efficientnetv2_s"
             and c["loss"] == "lmf"}
