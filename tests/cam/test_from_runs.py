@@ -50,7 +50,7 @@ def test_figure3_from_runs_writes_figure_and_table(env):
     fig, scores = figure3(runs, "cpu", foreground=True)
     assert scores["loss"].tolist() == LOSSES  # the paper's column order
     assert (scores["images"] == 1).all() and (scores["with_region"] == 1).all()
-    assert len(fig.axes) == 1 + len(LOSSES)
+    assert len(fig.axes) == 1 + len(LOSSES) + 1  # image, one map per loss, the colourbar
     # the cpu profile's Fig 3 class is digit 0
     assert fig.axes[0].get_ylabel().split("\n")[:2] == ["digits_lt", "true 0"]
     out = root / "lmf_figures" / "cpu"
@@ -78,7 +78,7 @@ def test_figure3_with_given_ids_and_boxes(env):
     fig, scores = figure3(runs, "cpu", save=False, ids={"digits_lt": ids}, boxes=boxes,
                           backend="gcampp", foreground=False)
     assert (scores["images"] == 2).all() and (scores["with_region"] == 1).all()
-    assert len(fig.axes) == 2 * (1 + len(LOSSES))
+    assert len(fig.axes) == 2 * (1 + len(LOSSES)) + 1  # two rows and the colourbar
     plt.close(fig)
     with pytest.raises(DataError, match="no test image with id nope"):
         figure3(runs, "cpu", save=False, ids={"digits_lt": ["nope"]})
