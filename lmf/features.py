@@ -83,7 +83,9 @@ def separation(features, labels, k: int = 10) -> pd.DataFrame:
     """One row per class present (``label``, ``n``) with three separation scores on ``features``.
 
     - ``silhouette``: mean over the class's samples of ``(b − a) / max(a, b)``, ``a`` the mean
-      distance to the own class, ``b`` to the nearest other class (scikit-learn).
+      distance to the own class, ``b`` to the nearest other class (scikit-learn; a sample alone
+      in its class scores 0, and when every sample is alone in its class the score is undefined:
+      NaN).
     - ``knn_purity``: mean over the class's samples of the share of its ``k`` nearest *other*
       samples (Euclidean) that carry its label.
     - ``scatter_ratio``: ``‖μ_c − μ‖² / ((1/n_c) Σ_{i∈c} ‖x_i − μ_c‖²)``, the class mean's squared
@@ -101,7 +103,9 @@ def separation(features, labels, k: int = 10) -> pd.DataFrame:
     k = check_integer("k", k, low=1)
     if k >= len(features):
         raise ConfigError(f"k must be below the number of samples ({len(features)}), got {k}")
-    silhouette = silhouette_samples(features, labels)
+    defined = len(classes) < len(features)  # scikit-learn needs 2 <= classes <= N - 1
+    silhouette = (silhouette_samples(features, labels) if defined
+                  else np.full(len(features), np.nan))
     purity = _knn_purity(features, labels, k)
     centre = features.mean(axis=0)
     rows = []

@@ -114,3 +114,9 @@ def test_embedding_runs_on_one_thread(monkeypatch):
     monkeypatch.setattr(lmf.features, "TSNE", Recording)
     embed(np.random.default_rng(0).normal(size=(40, 8)))
     assert seen and set(seen) == {1}
+
+
+def test_silhouette_is_undefined_when_every_sample_is_alone_in_its_class():
+    table = separation(np.array([[0.0], [1.0], [5.0]]), [0, 1, 2], k=1)
+    assert table.silhouette.isna().all()
+    assert table.knn_purity.tolist() == [0.0, 0.0, 0.0]  # no neighbour shares a label
