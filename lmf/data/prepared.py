@@ -154,13 +154,20 @@ def _file_stats(paths) -> list[tuple[int, int]]:
 PREPARE_OPTIONS = ("seed", "on_error")
 
 
-def _listed(name: str, root, size: int, params: dict):
-    """The source, its completed options, its root, the index with sample ids and the list key
-    (a digest of the source name, its options and every (sample id, label))."""
-    source = get_source(name)
+def _source_options(source, size: int, params: dict) -> dict:
+    """The source's options among ``params`` (``prepare``'s own left out), as used at ``size``
+    px, completed with their defaults."""
+    options = {k: v for k, v in params.items() if k not in PREPARE_OPTIONS}
     if source.params_for_size is not None:
-        params = source.params_for_size(size, dict(params))
-    params = source_params(source, params)
+        options = source.params_for_size(size, options)
+    return source_params(source, options)
+
+
+def _listed(name: str, root, size: int, params: dict):
+    """The source, its completed options, the index with sample ids and the list key (a digest
+    of the source name, its options and every (sample id, label))."""
+    source = get_source(name)
+    params = _source_options(source, size, params)
     root_dir = resolve_root(source, root)
     index = read_index(name, root, **params).copy()
     index["id"] = _sample_ids(index, root_dir if source.on_disk else None)
@@ -174,10 +181,7 @@ def dataset_options(name: str, size: int, params: dict) -> dict:
     splits, the split seed (default 0). ``on_error`` is left out: which images a cache skipped
     is recorded with the cache, not chosen by later calls."""
     source = get_source(name)
-    options = {k: v for k, v in params.items() if k not in PREPARE_OPTIONS}
-    if source.params_for_size is not None:
-        options = source.params_for_size(size, options)
-    options = source_params(source, options)
+    options = _source_options(source, size, params)
     if not source.presplit:
         options["seed"] = int(params.get("seed", 0))
     return options
