@@ -161,15 +161,16 @@ class RunConfig:
         """What the run's numbers depend on, as plain data; its hash names the run directory.
 
         The execution fields are left out; loss parameters are completed with their defaults
-        (``--gamma 1.5`` for focal is the default run); dataset options are completed with the
-        source's defaults, and with the split seed for sources lmf splits; ``data`` is the fingerprint of the dataset's content.
+        (``--gamma 1.5`` for focal is the default run; they were checked at construction);
+        dataset options are completed with the source's defaults, and with the split seed for
+        sources lmf splits; ``data`` is the fingerprint of the dataset's content.
         """
         from lmf.data import dataset_options, fingerprint
-        from lmf.losses import check_loss_params
+        from lmf.losses import loss_parameters
 
         values = {name: value for name, value in self.to_dict().items()
                   if name not in EXECUTION_FIELDS}
-        values["loss_params"] = check_loss_params(self.loss, self.loss_params)
+        values["loss_params"] = {**loss_parameters(self.loss), **self.loss_params}
         values["dataset_params"] = dataset_options(self.dataset, self.image_size,
                                                    self.dataset_params)
         values["data"] = fingerprint(self.dataset, self.data_root, size=self.image_size,
@@ -180,7 +181,7 @@ class RunConfig:
 def _checked_fields(config: RunConfig) -> dict:
     """Every field checked; returns the normalised values (ints, floats, tuples, dicts)."""
     from lmf.data import check_dataset
-    from lmf.losses import LOSSES, check_loss_params
+    from lmf.losses import check_loss_params
     from lmf.models import check_arch
 
     values = {}
@@ -205,8 +206,7 @@ def _checked_fields(config: RunConfig) -> dict:
         values[name] = dict(getattr(config, name))
     check_dataset(config.dataset, values["dataset_params"])
     check_arch(config.model)
-    check_choice("loss", config.loss, LOSSES)
-    check_loss_params(config.loss, values["loss_params"])
+    check_loss_params(config.loss, values["loss_params"])  # an unknown loss name included
     for name in ("data_root", "weights"):
         value = getattr(config, name)
         values[name] = None if value is None else str(value)
