@@ -15,7 +15,6 @@ from lmf.errors import RunError
 from lmf.sweep.grids import build_grid
 from lmf.sweep.launchers import get_launcher
 from lmf.sweep.progress import SweepProgress
-from lmf.sweep.worker import is_running
 
 
 def resolve_grid(grid, profile="cpu", seeds=1, **overrides) -> list:
@@ -49,8 +48,10 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
     configs = resolve_grid(grid, profile, seeds)
     results = runs.root(results)
     ids = [runs.run_id(c.identity()) for c in configs]
-    done = [c for c, name in zip(configs, ids, strict=True) if runs.is_done(results / name)]
-    missing = [runs.plain(c.to_dict()) for c in configs if c not in done]
+    finished = [runs.is_done(results / name) for name in ids]
+    done = [c for c, is_done in zip(configs, finished, strict=True) if is_done]
+    missing = [runs.plain(c.to_dict()) for c, is_done in zip(configs, finished, strict=True)
+               if not is_done]
     if launcher == "dry":
         get_launcher(launcher)(missing, results, jobs=jobs, done=done, **launcher_options)
     elif missing:
@@ -89,9 +90,10 @@ def status(grid, *, profile="cpu", results=None, seeds=1) -> dict:
     results = runs.root(results)
     counts = {"done": 0, "running": 0, "missing": 0}
     for config in configs:
-        if runs.is_done(runs.run_dir(config.identity(), results)):
+        identity = config.identity()
+        if runs.is_done(runs.run_dir(identity, results)):
             counts["done"] += 1
-        elif is_running(config, results):
+        elif runs.is_locked(identity, results):
             counts["running"] += 1
         else:
             counts["missing"] += 1

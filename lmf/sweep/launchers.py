@@ -68,7 +68,7 @@ def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
 
     With several GPUs: one worker per GPU times ``runs_per_gpu``. Otherwise ``jobs``; ``None``
     means "fill the machine": one worker with one GPU, and without a GPU as many as the usable CPU
-    cores hold runs of ``threads`` threads each (``lmf.train.RunConfig.threads``).
+    cores hold runs of ``threads`` threads each (``lmf.config.RunConfig.threads``).
     """
     if gpus > 1:
         return gpus * max(1, runs_per_gpu)

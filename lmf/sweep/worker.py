@@ -24,11 +24,6 @@ def log_path(identity, results) -> Path:
     return runs.root(results) / runs.LOGS / f"{runs.run_id(identity)}.log"
 
 
-def is_running(config, results) -> bool:
-    """True while some process holds the run's lock (i.e. is training it right now)."""
-    return runs.is_locked(config.identity(), results)
-
-
 def run_one(config: dict, results: str) -> dict:
     """Train the config given as plain data under ``results``; never raises.
 
