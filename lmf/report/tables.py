@@ -163,12 +163,7 @@ def run_split_counts(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame
         frames += [pd.DataFrame({"dataset": dataset_id, "class": list(recorded[part]),
                                  "part": part, "count": list(recorded[part].values())})
                    for part in PARTS]
-    long = pd.concat(frames, ignore_index=True)
-    classes = {(d, c): i for i, (d, c) in enumerate(dict.fromkeys(zip(long.dataset, long["class"],
-                                                                       strict=True)))}
-    rank = [classes[(d, c)] for d, c in zip(long.dataset, long["class"], strict=True)]
-    return (long.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
-            .reset_index(drop=True))
+    return order_classes(pd.concat(frames, ignore_index=True), part=PARTS)
 
 
 def published_split_counts(datasets=paper.PAPER_DATASETS) -> pd.DataFrame:
