@@ -172,7 +172,8 @@ def weights_cached(arch: str) -> bool:
 
 def classifier_head(model: nn.Module) -> nn.Module:
     """The module that turns the penultimate features into logits: the preset's replaced head,
-    timm's ``get_classifier()``, else the model's last ``nn.Linear``. Its *input* is the feature
+    timm's ``get_classifier()``, else the model's last ``nn.Linear`` (or cosine ``NormedLinear``
+    of ``head="normed"``). Its *input* is the feature
     vector of an image (after global pooling; dropout before the head is the identity in eval
     mode)."""
     for preset in ARCHITECTURES.values():
@@ -182,7 +183,8 @@ def classifier_head(model: nn.Module) -> nn.Module:
         head = model.get_classifier()
         if isinstance(head, nn.Module) and not isinstance(head, nn.Identity):
             return head
-    linears = [module for module in model.modules() if isinstance(module, nn.Linear)]
+    linears = [module for module in model.modules()
+               if isinstance(module, nn.Linear | NormedLinear)]
     if not linears:
         raise ConfigError(f"{type(model).__name__} has no linear classifier head to read "
                           "features from")
@@ -336,10 +338,10 @@ def _current_densenet_keys(state: dict) -> dict:
 
 
 def _head_parameter_names(model: nn.Module) -> set[str]:
-    """Names of the classifier head's parameters (the last ``Linear`` or ``NormedLinear``)."""
-    last = [name for name, module in model.named_modules()
-            if isinstance(module, nn.Linear | NormedLinear)][-1]
-    return {f"{last}.weight", f"{last}.bias"}
+    """Names of the parameters of the classifier head (``classifier_head``)."""
+    head = classifier_head(model)
+    name = next(name for name, module in model.named_modules() if module is head)
+    return {f"{name}.{parameter}" for parameter, _ in head.named_parameters()}
 
 
 def _last_spatial_module(model: nn.Module, size: int = 128) -> nn.Module:

@@ -302,3 +302,12 @@ def test_old_densenet_file_needs_torchvisions_renaming(imagenet_files):
     with pytest.raises(RuntimeError, match="Unexpected key") as error:
         torchvision.models.densenet121().load_state_dict(old_state)
     assert "denselayer1.norm.1.weight" in str(error.value)
+
+
+def test_classifier_head_finds_the_cosine_head_of_a_scratch_architecture():
+    from lmf.resnet_cifar import NormedLinear
+
+    model = build_model("resnet32_cifar", K, head="normed")
+    head = classifier_head(model)
+    assert isinstance(head, NormedLinear)
+    assert [m for m in model.modules() if isinstance(m, NormedLinear)] == [head]
