@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from lmf.errors import ConfigError
 from lmf.validation import check_choice, check_flag, check_integer, check_number
@@ -127,6 +128,8 @@ class RunConfig:
     workers: int = 0
     threads: int = 1
     labels: dict = field(default_factory=dict, compare=False)
+    #: What the run learns (the store lists runs per task, ``lmf.runs.load_runs``).
+    task: ClassVar[str] = "classification"
 
     def __post_init__(self) -> None:
         for name, value in _checked_fields(self).items():
@@ -198,8 +201,7 @@ def _checked_fields(config: RunConfig) -> dict:
         values[name] = (on if value else off) if isinstance(value, bool) else check_choice(
             name, value, valid)
     values["lr_milestones"] = _milestones(config)
-    if not isinstance(config.device, str) or not _DEVICE.fullmatch(config.device):
-        raise ConfigError(f"device must be auto, cpu, cuda, cuda:<n> or mps, got {config.device!r}")
+    values["device"] = check_device(config.device)
     for name in ("dataset_params", "loss_params", "labels"):
         if not isinstance(getattr(config, name), dict):
             raise ConfigError(f"{name} must be a dict, got {getattr(config, name)!r}")
@@ -210,8 +212,15 @@ def _checked_fields(config: RunConfig) -> dict:
     for name in ("data_root", "weights"):
         value = getattr(config, name)
         values[name] = None if value is None else str(value)
-    values["resize_schedule"] = _schedule(config.resize_schedule)
+    values["resize_schedule"] = check_resize_schedule(config.resize_schedule)
     return values
+
+
+def check_device(device) -> str:
+    """``auto``, ``cpu``, ``mps``, ``cuda`` or ``cuda:<n>``."""
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise ConfigError(f"device must be auto, cpu, cuda, cuda:<n> or mps, got {device!r}")
+    return device
 
 
 def _milestones(config: RunConfig) -> tuple[int, ...]:
@@ -231,7 +240,7 @@ def _milestones(config: RunConfig) -> tuple[int, ...]:
     return milestones
 
 
-def _schedule(schedule) -> tuple[tuple[int, int], ...] | None:
+def check_resize_schedule(schedule) -> tuple[tuple[int, int], ...] | None:
     """Progressive resizing (Cui et al.): increasing ``(epoch, size)`` stages, sizes >= 8."""
     if schedule is None or len(schedule) == 0:
         return None

@@ -21,6 +21,11 @@ facebookresearch/DomainBed ``domainbed/scripts/sweep.py``):
 ``done``             written last: the run is complete
 ===================  =========================================================================
 
+Segmentation runs (``lmf.seg.train``) live in the same store with the same files; their
+``config.json`` says ``"task": "segmentation"``, their ``metrics.json`` holds the scores of
+``lmf.seg.metrics`` and their ``predictions.npz`` the predicted and true test masks.
+:func:`load_runs` lists the runs of one task.
+
 Every file is written through :mod:`lmf.atomic` (temporary name, fsync, rename), so a killed run
 never leaves a file that looks complete. A directory whose ``done`` marker is not backed by
 every file of a finished run (present, its JSON readable) is *damaged*: it is reported, never
@@ -182,15 +187,25 @@ class UnreadableCheckpoint(DataError):
     """A checkpoint file exists but cannot be loaded."""
 
 
-def load_runs(results: str | Path | None = None) -> pd.DataFrame:
-    """One row per finished run under ``results``.
+#: The task a run without a ``task`` entry in its ``config.json`` belongs to.
+DEFAULT_TASK = "classification"
+
+
+def task_of(config: Mapping) -> str:
+    """The task of a config as plain data: ``classification`` or ``segmentation``."""
+    return config.get("task", DEFAULT_TASK)
+
+
+def load_runs(results: str | Path | None = None, task: str = DEFAULT_TASK) -> pd.DataFrame:
+    """One row per finished run of ``task`` under ``results``.
 
     Columns: ``run_id``, ``run_dir``, every config field (``loss_params`` expanded into one column
     per parameter, e.g. ``alpha``, ``beta``; ``labels`` into ``dataset_id``, ``model_id``,
     ``profile``; other non-scalar values as JSON text), ``best_epoch``, every scalar metric as
     ``val_<name>`` and ``test_<name>`` (no ``val_`` ones for a run without a val split), and
-    mappings per run: ``test_per_class_f1`` and ``test_per_class_recall`` (class -> F1, recall)
-    and ``class_counts`` (part -> class -> images the run saw).
+    the test block's mappings per run as ``test_<name>`` (classification: ``test_per_class_f1``,
+    ``test_per_class_recall``, ``test_support``, class -> value; segmentation: ``test_per_class``) and
+    ``class_counts`` (part -> class -> images, or pixels, the run saw).
 
     Damaged runs (a ``done`` marker without the files) and runs of an earlier layout are left
     out with a warning that says what happens to them.
@@ -205,7 +220,8 @@ def load_runs(results: str | Path | None = None) -> pd.DataFrame:
             damaged.append(path.name)
         elif is_done(path):
             try:
-                rows.append(_row(path))
+                if task_of(load_config(path)) == task:
+                    rows.append(_row(path))
             except (DataError, ValueError, KeyError) as error:
                 damaged.append(f"{path.name} ({error})")
     _warn_unread(folder, damaged, legacy)
@@ -236,8 +252,9 @@ def _row(path: Path) -> dict:
         for name, value in metrics.get(part, {}).items():  # a run may have no val split
             if isinstance(value, int | float):
                 row[f"{part}_{name}"] = value
-    row["test_per_class_f1"] = metrics["test"]["per_class_f1"]
-    row["test_per_class_recall"] = metrics["test"]["per_class_recall"]
+    for name, value in metrics["test"].items():
+        if isinstance(value, dict):
+            row[f"test_{name}"] = value
     row["class_counts"] = metrics["class_counts"]
     return row
 
@@ -267,9 +284,10 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
     write_bytes(path, frame.to_csv(index=False).encode())
 
 
-def write_npz(path: Path, **arrays) -> None:
+def write_npz(path: Path, compress: bool = False, **arrays) -> None:
+    """``arrays`` as one ``.npz`` file; ``compress`` for arrays that compress well (masks)."""
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    (np.savez_compressed if compress else np.savez)(buffer, **arrays)
     write_bytes(path, buffer.getvalue())
 
 

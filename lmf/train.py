@@ -21,14 +21,9 @@ Once a run is done its resume state ``last.pt`` is deleted (the best model stays
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import platform
-import random
-import socket
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +38,15 @@ from lmf.config import RunConfig
 from lmf.data import augment, pad_crop_flip
 from lmf.data.splits import PARTS
 from lmf.devices import resolve_device
+from lmf.engine import (
+    RunResult,
+    restore_rng,
+    resume_state,
+    rng_state,
+    run_info,
+    seed_everything,
+    train_once,
+)
 from lmf.errors import RunError
 from lmf.inputs import model_inputs, prepare_data
 from lmf.losses import build_loss
@@ -58,15 +62,6 @@ EVAL_BATCH = 256
 DIVERGENCE_FACTOR = 10.0
 
 
-@dataclass
-class RunResult:
-    """A finished run: its directory, ``metrics.json`` and ``history.csv``."""
-
-    run_dir: Path
-    metrics: dict
-    history: pd.DataFrame
-
-
 def fit(config: RunConfig, results: str | Path | None = None, quiet: bool = False) -> RunResult:
     """Train ``config`` (or resume it, or return it when already finished) and evaluate on test.
 
@@ -75,20 +70,8 @@ def fit(config: RunConfig, results: str | Path | None = None, quiet: bool = Fals
         results: root of the run store (default ``lmf.paths.results_dir()``).
         quiet: no progress bars.
     """
-    identity = config.identity()
-    path = runs.run_dir(identity, results)
-    if runs.is_done(path):
-        return _result(path)
-    with runs.locked(identity, results):
-        if not runs.is_done(path):  # another process may have finished it while we waited
-            if runs.is_damaged(path):
-                missing = runs.discard_done_marker(path)
-                warnings.warn(f"run {path.name} was marked done but lacks (or cannot read) "
-                              f"{', '.join(missing)}; "
-                              "training it again", stacklevel=2)
-            with _deterministic(config):
-                _Trainer(config, identity, path, quiet).run()
-    return _result(path)
+    return train_once(config, results,
+                      lambda identity, path: _Trainer(config, identity, path, quiet).run())
 
 
 def load_model(path: str | Path, which: str = "best") -> torch.nn.Module:
@@ -133,7 +116,7 @@ class _Trainer:
                            "dataset_params={'val_per_class': 50} for CIFAR-LT) or use "
                            "selection='test' (the published protocol's)")
 
-        _seed_everything(config.seed)
+        seed_everything(config.seed)
         self.model = build_model(
             config.model, len(self.class_names), pretrained=config.pretrained,
             weights=config.weights, head=config.head,
@@ -164,18 +147,10 @@ class _Trainer:
         self._finish()
 
     def _resume(self) -> None:
-        """Continue from ``last.pt`` when there is one; start over when it cannot be read."""
-        if not (self.path / runs.LAST).is_file():
-            return
-        try:
-            state = runs.load_checkpoint(self.path, "last")
-        except runs.UnreadableCheckpoint as error:
-            warnings.warn(f"{error}; run {self.path.name} starts again from epoch 0 (same "
-                          "config and seed give the same result)", stacklevel=3)
-            (self.path / runs.LAST).unlink()
-            (self.path / runs.BEST).unlink(missing_ok=True)
-            return
-        self._restore(state)
+        """Continue from ``last.pt`` when there is one (and it can be read)."""
+        state = resume_state(self.path)
+        if state is not None:
+            self._restore(state)
 
     def _train_epoch(self, epoch: int) -> dict:
         config, start = self.config, time.perf_counter()
@@ -247,7 +222,8 @@ class _Trainer:
             "warnings": notes, **blocks,
         })
         runs.write_csv(self.path / runs.HISTORY, pd.DataFrame(self.history))
-        runs.write_json(self.path / runs.RUN_INFO, self._run_info(seconds))
+        runs.write_json(self.path / runs.RUN_INFO, run_info(self.device, self.started, seconds,
+                                                          self.config.data_root))
         runs.mark_done(self.path)
         (self.path / runs.LAST).unlink(missing_ok=True)
 
@@ -262,20 +238,6 @@ class _Trainer:
                 f"{len(self.history) - 1}): the run diverged; lower the learning rate")
         warnings.warn(f"run {self.path.name}: {note}", stacklevel=4)
         return [note]
-
-    def _run_info(self, seconds: float) -> dict:
-        cuda = self.device.type == "cuda"
-        return {
-            "device": str(self.device),
-            "device_name": torch.cuda.get_device_name(self.device) if cuda else platform.processor(),
-            "host": socket.gethostname(),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-            "started": self.started.isoformat(timespec="seconds"),
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "train_seconds": seconds,
-            "data_root": self.config.data_root,
-        }
 
     @torch.inference_mode()
     def _predict(self, part: str) -> tuple[torch.Tensor, float]:
@@ -334,7 +296,6 @@ class _Trainer:
             )
 
     def _state(self, epoch: int) -> dict:
-        cuda = self.device.type == "cuda"
         return {
             "epoch": epoch,
             "model": self.model.state_dict(),
@@ -344,14 +305,8 @@ class _Trainer:
             "best_epoch": self.best_epoch,
             "history": self.history,
             "class_names": self.class_names,
-            "rng": {
-                "python": random.getstate(),
-                "numpy": np.random.get_state(),
-                "torch": torch.get_rng_state(),
-                "cuda": torch.cuda.get_rng_state_all() if cuda else None,
-                "batches": self.batch_generator.get_state(),
-                "augment": self.augment_generator.get_state(),
-            },
+            "rng": rng_state(self.device, batches=self.batch_generator,
+                             augment=self.augment_generator),
         }
 
     def _restore(self, state: dict) -> None:
@@ -361,43 +316,8 @@ class _Trainer:
         self.best_score, self.best_epoch = state["best_score"], state["best_epoch"]
         self.history = list(state["history"])
         self.start_epoch = state["epoch"] + 1
-        rng = state["rng"]
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] is not None and self.device.type == "cuda":
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self.batch_generator.set_state(rng["batches"])
-        self.augment_generator.set_state(rng["augment"])
+        restore_rng(state["rng"], self.device, batches=self.batch_generator,
+                    augment=self.augment_generator)
 
 
 # ------------------------------------------------------------------------------------- helpers
-
-
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-@contextlib.contextmanager
-def _deterministic(config: RunConfig):
-    """Deterministic kernels and ``config.threads`` intra-op threads on the CPU for the duration
-    of a run (both restored afterwards)."""
-    if resolve_device(config.device).type != "cpu":
-        yield
-        return
-    previous = torch.are_deterministic_algorithms_enabled()
-    previous_warn = torch.is_deterministic_algorithms_warn_only_enabled()
-    previous_threads = torch.get_num_threads()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.set_num_threads(config.threads)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(previous, warn_only=previous_warn)
-        torch.set_num_threads(previous_threads)
-
-
-def _result(path: Path) -> RunResult:
-    return RunResult(path, runs.load_metrics(path), runs.load_history(path))

@@ -27,8 +27,8 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
     """Train the missing runs of ``grid`` with ``launcher``; return their ``load_runs`` rows.
 
     Args:
-        grid: ``"paper"``, ``"hparams"``, ``"extended"`` (built for ``profile`` and ``seeds``) or
-            a list of ``lmf.config.RunConfig``.
+        grid: a grid name of ``lmf.sweep.grids`` (built for ``profile`` and ``seeds``) or a list
+            of ``lmf.config.RunConfig`` or of ``lmf.seg.config.SegConfig`` (one task per grid).
         launcher: ``local``, ``submitit-local``, ``slurm`` or ``dry`` (see ``lmf.sweep.launchers``).
         results: run store (default ``lmf.paths.results_dir()``).
         jobs: parallel runs (local worker processes; array parallelism for submitit); ``None``
@@ -66,7 +66,8 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
             lines = "\n".join(f"  {o['run_id']}: {o['error']} (log: {o['log']})" for o in failed)
             raise RunError(f"{len(failed)} of {len(missing)} run(s) failed; fix the cause and "
                            f"run the sweep again (finished runs are kept):\n{lines}")
-    return with_labels(runs.load_runs(results), configs, ids)
+    task = configs[0].task if configs else runs.DEFAULT_TASK
+    return with_labels(runs.load_runs(results, task), configs, ids)
 
 
 def with_labels(frame: pd.DataFrame, configs: list, ids: list[str]) -> pd.DataFrame:

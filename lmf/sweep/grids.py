@@ -19,6 +19,8 @@ scholz     datasets × ``profile.scholz_model`` × ``profile.scholz_losses`` (CE
            F1, CE + soft MCC, CE + soft F1, LMF) × ``profile.scholz_samplers`` (shuffled,
            class-balanced, square-root), with ``profile.scholz_run`` over the recipe: Scholz et
            al. 2024's claim put to the test (notebook 08, ``lmf.report.scholz``)
+seg        segmentation (notebook 07): Cui et al.'s ablations with LMF per pixel beside their
+           loss, in the profile's segmentation setup (``lmf.seg.grids``, ``lmf.seg.profiles``)
 =========  ==================================================================================
 
 ``seeds=N`` repeats a grid over N seeds starting at the profile's first seed (23, the paper's).
@@ -30,7 +32,7 @@ from lmf.config import RunConfig
 from lmf.errors import ConfigError, unknown_choice
 from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
 
-GRIDS = ("paper", "hparams", "extended", "cifar_lt", "scholz")
+GRIDS = ("paper", "hparams", "extended", "cifar_lt", "scholz", "seg")
 #: The sources the ``cifar_lt`` grid trains on.
 CIFAR_LT_SOURCES = ("cifar10_lt", "cifar100_lt")
 EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
@@ -40,7 +42,7 @@ EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_
 def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **overrides) -> list[RunConfig]:
     """The configs of grid ``name`` in ``profile``, repeated over ``seeds`` seeds.
 
-    ``overrides`` replace RunConfig fields in every config (e.g. ``epochs=1``, ``image_size=16``).
+    ``overrides`` replace RunConfig (for ``seg``: SegConfig) fields in every config (e.g. ``epochs=1``, ``image_size=16``).
     The list has no duplicates and a stable order.
     """
     if name not in GRIDS:
@@ -106,5 +108,11 @@ def _scholz(profile: Profile, overrides: dict) -> list[RunConfig]:
     ]
 
 
+def _seg(profile: Profile, overrides: dict) -> list:
+    from lmf.seg.grids import seg_grid  # segmentation's networks load on use
+
+    return seg_grid(profile.name, **overrides)
+
+
 _GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended,
-                  "cifar_lt": _cifar_lt, "scholz": _scholz}
+                  "cifar_lt": _cifar_lt, "scholz": _scholz, "seg": _seg}

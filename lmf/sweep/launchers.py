@@ -26,7 +26,7 @@ from pathlib import Path
 from lmf import machine
 from lmf.errors import ConfigError, unknown_choice
 from lmf.runs import run_id
-from lmf.sweep.worker import log_path, run_one
+from lmf.sweep.worker import config_of, log_path, run_one
 
 #: SLURM options and the submitit parameter each becomes.
 SLURM_OPTIONS = {
@@ -156,9 +156,7 @@ def slurm_parameters(slurm_config=None, **options) -> dict:
 
 def task_identity(task: dict) -> tuple[str, dict]:
     """The run id and identity of a task (a config as plain data)."""
-    from lmf.config import RunConfig
-
-    identity = RunConfig.from_dict(task).identity()
+    identity = config_of(task).identity()
     return run_id(identity), identity
 
 

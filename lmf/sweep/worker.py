@@ -24,19 +24,39 @@ def log_path(identity, results) -> Path:
     return runs.root(results) / runs.LOGS / f"{runs.run_id(identity)}.log"
 
 
+def config_of(task: dict):
+    """The config object of a task given as plain data: a ``lmf.seg.config.SegConfig`` for a
+    segmentation run (``"task": "segmentation"``), else a ``lmf.config.RunConfig``."""
+    if runs.task_of(task) == "segmentation":
+        from lmf.seg.config import SegConfig
+
+        return SegConfig.from_dict(task)
+    from lmf.config import RunConfig
+
+    return RunConfig.from_dict(task)
+
+
+def _engine(config):
+    """The ``fit`` of the engine that trains ``config`` (imported on use, in the worker)."""
+    if getattr(config, "task", None) == "segmentation":
+        from lmf.seg.train import fit
+    else:
+        from lmf.train import fit
+    return fit
+
+
 def run_one(config: dict, results: str) -> dict:
     """Train the config given as plain data under ``results``; never raises.
 
     Returns ``{"run_id", "ok", "error", "log", "seconds"}``; ``error`` is the exception's
     one-line message, ``seconds`` the wall time of the attempt.
     """
-    from lmf.train import RunConfig, fit  # a worker process imports the engine on use
-
     start = time.perf_counter()
     outcome = {"run_id": "-".join(str(config.get(k)) for k in ("dataset", "model", "loss")),
                "ok": True, "error": None, "log": None, "seconds": None}
     try:
-        run = RunConfig.from_dict(config)
+        run = config_of(config)
+        fit = _engine(run)
         identity = run.identity()
         log = log_path(identity, results)
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,102 @@
+"""The segmentation side of each profile: datasets, networks, losses and the recipe of notebook 07.
+
+=======  =========================================================================================
+cpu      the embedded digits canvases (``digits_seg``, 32 px) and the small stand-ins of the five
+         networks, 12 epochs at a raised learning rate, progressive resizing 16 → 32 px: the whole
+         study in a few minutes on a laptop CPU (a rehearsal of the method, not of the numbers)
+paper    HAM10000's lesion masks and the COVID-19 Radiography lung masks at Cui et al.'s 512 px,
+         the full-size networks (ImageNet encoders where they exist), their recipe (SGD 1e-3,
+         momentum 0.9, weight decay 5e-4, batch 32, early stopping), progressive resizing
+         128 → 256 → 512 and 5-fold cross-validation
+=======  =========================================================================================
+
+``models`` maps the paper's model names to ``lmf.seg.models`` networks. ``UNet`` is MONAI's
+attention-gated UNet, the one network that takes every attention variant at its skip
+connections (``attention="none"`` is the plain UNet); ``UNet-ResNet34`` (``UNet-timm`` on the
+CPU) is segmentation-models-pytorch's UNet with an ImageNet encoder. Cui et al. also evaluate an
+"RCNN" that they never specify; an instance-segmentation detector (Mask R-CNN) answers a
+different question (objects, not a pixel mask per class), so it is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lmf.errors import unknown_choice
+
+#: The losses of Cui et al.'s Table 3 and Fig 3, and LMF per pixel.
+SEG_STUDY_LOSSES = ("ce", "focal", "dice", "tversky", "combo", "unified_focal", "lmf")
+#: The two losses of the "full strategy": Cui et al.'s, and LMF in its place.
+FULL_LOSSES = ("unified_focal", "lmf")
+
+
+@dataclass(frozen=True)
+class SegProfile:
+    """What notebook 07 trains in one profile (see the module docstring).
+
+    Attributes:
+        datasets: dataset id -> (``lmf.seg.data`` source, its options).
+        models: the paper's model name -> network name.
+        attention_model: the model name whose network takes the attention variants (SAS & co).
+        losses: the losses of the loss study (Table 3 for ``attention_model``, Fig 3).
+        lambdas: λ values of Fig 3(f), the unified focal loss's weight of its focal part.
+        run: ``SegConfig`` fields shared by every run.
+        progressive: the resize schedule of "progressive resizing".
+        spread_seeds: seeds per loss for the seed-to-seed spread (from the first seed on).
+        pretrained: train the networks that have ImageNet weights from them (their inputs
+            then standardised with ImageNet's statistics).
+        seed: the first seed.
+        cell_timeout: seconds a notebook cell may train.
+        overlay_images: test images in the mask overlays of Figs 4 and 5.
+    """
+
+    name: str
+    datasets: dict
+    models: dict
+    attention_model: str
+    losses: tuple[str, ...]
+    lambdas: tuple[float, ...]
+    run: dict
+    progressive: tuple[tuple[int, int], ...]
+    spread_seeds: int = 3
+    pretrained: bool = False
+    seed: int = 23
+    cell_timeout: int = 1800
+    overlay_images: int = 4
+
+
+SEG_PROFILES = {
+    "cpu": SegProfile(
+        name="cpu",
+        datasets={"Digits-Seg": ("digits_seg", {})},
+        models={"UNet": "attention_unet_small", "UNet-timm": "unet_small", "FCN": "fcn_small",
+                "SegNet": "segnet_small", "DeepLab-V3": "deeplabv3_small"},
+        attention_model="UNet",
+        losses=SEG_STUDY_LOSSES,
+        lambdas=(0.1, 0.3, 0.5, 0.7, 0.9),
+        run={"epochs": 12, "image_size": 32, "batch_size": 16, "lr": 0.05},
+        progressive=((0, 16), (4, 32)),
+    ),
+    "paper": SegProfile(
+        name="paper",
+        datasets={"HAM-10K": ("ham10000_seg", {}), "COVID-19": ("covid19_seg", {})},
+        models={"UNet": "attention_unet", "UNet-ResNet34": "unet", "FCN": "fcn",
+                "SegNet": "segnet", "DeepLab-V3": "deeplabv3"},
+        attention_model="UNet",
+        losses=SEG_STUDY_LOSSES,
+        lambdas=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+        run={"epochs": 60, "patience": 10, "image_size": 512, "batch_size": 32, "split": "cv"},
+        progressive=((0, 128), (20, 256), (40, 512)),
+        pretrained=True,
+        cell_timeout=7 * 24 * 3600,
+    ),
+}
+
+
+def get_seg_profile(name: str | SegProfile) -> SegProfile:
+    """The segmentation profile ``name`` (a ``SegProfile`` is returned as it is)."""
+    if isinstance(name, SegProfile):
+        return name
+    if name not in SEG_PROFILES:
+        raise unknown_choice("segmentation profile", name, SEG_PROFILES)
+    return SEG_PROFILES[name]
