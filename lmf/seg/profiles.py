@@ -20,9 +20,9 @@ different question (objects, not a pixel mask per class), so it is left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from lmf.errors import unknown_choice
+from lmf.errors import ConfigError, unknown_choice
 
 #: The losses of Cui et al.'s Table 3 and Fig 3, and LMF per pixel.
 SEG_STUDY_LOSSES = ("ce", "focal", "dice", "tversky", "combo", "unified_focal", "lmf")
@@ -100,3 +100,28 @@ def get_seg_profile(name: str | SegProfile) -> SegProfile:
     if name not in SEG_PROFILES:
         raise unknown_choice("segmentation profile", name, SEG_PROFILES)
     return SEG_PROFILES[name]
+
+
+def restrict_seg_profile(profile: str | SegProfile, datasets=None, models=None,
+                         image_size: int | None = None) -> SegProfile:
+    """``profile`` with only the listed dataset ids and model names (``None``: all of them; the
+    attention model stays, since its studies need it) and, with ``image_size``, the runs at that
+    size, the progressive stages scaled in proportion."""
+    profile = get_seg_profile(profile)
+    for kind, chosen, available in (("dataset", datasets, profile.datasets),
+                                    ("model", models, profile.models)):
+        unknown = sorted(set(chosen or ()) - set(available))
+        if unknown:
+            raise ConfigError(f"unknown {kind} {', '.join(unknown)} in segmentation profile "
+                              f"{profile.name!r}; valid: {', '.join(available)}")
+    kept_models = [m for m in profile.models if models is None or m in models
+                   or m == profile.attention_model]
+    run, progressive = profile.run, profile.progressive
+    if image_size is not None:
+        scale = image_size / run["image_size"]
+        run = {**run, "image_size": image_size}
+        progressive = tuple((epoch, max(8, round(size * scale))) for epoch, size in progressive)
+    return replace(profile, run=run, progressive=progressive,
+                   datasets={d: v for d, v in profile.datasets.items()
+                             if datasets is None or d in datasets},
+                   models={m: profile.models[m] for m in kept_models})
