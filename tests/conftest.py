@@ -45,6 +45,20 @@ def write_image(path: Path, seed: int, size=(12, 9), mode="RGB") -> Path:
     return path
 
 
+def write_mask(path: Path, seed: int, size=(12, 9)) -> Path:
+    """A binary mask as the datasets store them (0 background, 255 foreground): a random
+    rectangle covering a sixth to a half of each side."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    width, height = size
+    mask = np.zeros((height, width), dtype=np.uint8)
+    h, w = (int(rng.integers(max(1, n // 6), max(2, n // 2) + 1)) for n in (height, width))
+    top, left = int(rng.integers(0, height - h + 1)), int(rng.integers(0, width - w + 1))
+    mask[top:top + h, left:left + w] = 255
+    Image.fromarray(mask).save(path)
+    return path
+
+
 def write_text(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -61,7 +75,7 @@ def ham_ground_truth(root: Path, labels: list[str], floats: bool = True) -> Path
     for i, label in enumerate(labels):
         name = f"ISIC_{24306 + i:07d}"
         write_image(root / "images" / f"{name}.jpg", i, (12, 9))
-        write_image(root / "masks" / f"{name}_segmentation.png", i, (12, 9), mode="L")
+        write_mask(root / "masks" / f"{name}_segmentation.png", i, (12, 9))
         rows.append(name + "," + ",".join(one if c == label else zero for c in HAM_CLASSES))
     write_text(root / "GroundTruth.csv", "\n".join(rows) + "\n")
     return root
@@ -135,13 +149,14 @@ COVID_FOLDERS = {"COVID": 3, "Lung_Opacity": 4, "Normal": 5, "Viral Pneumonia": 
 
 
 def covid(root: Path, counts=None) -> Path:
-    """COVID-19_Radiography_Dataset/<class>/images|masks/ with grayscale PNGs."""
+    """COVID-19_Radiography_Dataset/<class>/images|masks/ with grayscale PNGs; the masks are
+    smaller than the images, as in the real release (256 vs 299 px)."""
     base = root / "COVID-19_Radiography_Dataset"
     seed = 0
     for folder, n in (counts or COVID_FOLDERS).items():
         for i in range(1, n + 1):
             write_image(base / folder / "images" / f"{folder}-{i}.png", seed, (10, 10), "L")
-            write_image(base / folder / "masks" / f"{folder}-{i}.png", seed, (10, 10), "L")
+            write_mask(base / folder / "masks" / f"{folder}-{i}.png", seed, (8, 8))
             seed += 1
         write_text(base / f"{folder}.metadata.xlsx", "placeholder")
     return root
@@ -203,7 +218,7 @@ def paper_datasets(root: Path, per_class: int = 4) -> Path:
 def trees() -> SimpleNamespace:
     """The fixture-tree builders above (test modules cannot import conftest in importlib mode)."""
     return SimpleNamespace(
-        write_image=write_image, write_text=write_text, truncate=truncate,
+        write_image=write_image, write_mask=write_mask, write_text=write_text, truncate=truncate,
         ham_ground_truth=ham_ground_truth, ham_metadata=ham_metadata, isic=isic, odir=odir,
         covid=covid, imagefolder=imagefolder, medmnist_npz=medmnist_npz,
         paper_datasets=paper_datasets,

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from lmf.errors import ConfigError, unknown_choice
+from lmf.validation import check_integer
 
 #: The losses of Cui et al.'s Table 3 and Fig 3, and LMF per pixel.
 SEG_STUDY_LOSSES = ("ce", "focal", "dice", "tversky", "combo", "unified_focal", "lmf")
@@ -103,10 +104,12 @@ def get_seg_profile(name: str | SegProfile) -> SegProfile:
 
 
 def restrict_seg_profile(profile: str | SegProfile, datasets=None, models=None,
-                         image_size: int | None = None) -> SegProfile:
+                         image_size: int | None = None, lambdas=None,
+                         spread_seeds: int | None = None) -> SegProfile:
     """``profile`` with only the listed dataset ids and model names (``None``: all of them; the
-    attention model stays, since its studies need it) and, with ``image_size``, the runs at that
-    size, the progressive stages scaled in proportion."""
+    attention model stays, since its studies need it); with ``image_size``, the runs at that
+    size, the progressive stages scaled in proportion; ``lambdas`` and ``spread_seeds`` replace
+    the profile's when given."""
     profile = get_seg_profile(profile)
     for kind, chosen, available in (("dataset", datasets, profile.datasets),
                                     ("model", models, profile.models)):
@@ -121,6 +124,10 @@ def restrict_seg_profile(profile: str | SegProfile, datasets=None, models=None,
         scale = image_size / run["image_size"]
         run = {**run, "image_size": image_size}
         progressive = tuple((epoch, max(8, round(size * scale))) for epoch, size in progressive)
+    if lambdas is not None:
+        profile = replace(profile, lambdas=tuple(float(lam) for lam in lambdas))
+    if spread_seeds is not None:
+        profile = replace(profile, spread_seeds=check_integer("spread_seeds", spread_seeds, low=1))
     return replace(profile, run=run, progressive=progressive,
                    datasets={d: v for d, v in profile.datasets.items()
                              if datasets is None or d in datasets},

@@ -23,22 +23,32 @@ from lmf.models import ARCHITECTURES
 from lmf.profiles import PAPER_CAM_CLASSES, get_profile
 
 #: ``lmf reproduce -p`` values of the rehearsal (the README's rehearsal uses 64 px on real data),
-#: fewer bootstrap resamples, and notebook 08's Scholz grid with the random sampler only (its
-#: CE and LMF runs are notebook 04's; the other samplers are the same code path, 48 more runs).
+#: fewer bootstrap resamples, notebook 08's Scholz grid with the random sampler only (its
+#: CE and LMF runs are notebook 04's; the other samplers are the same code path, 48 more runs),
+#: and notebook 07's study on the UNet only, with one λ and one seed (every setting of the
+#: attention model, on both mask datasets; the other networks are built in tests/seg).
 REHEARSAL = ["-p", "EPOCHS=1", "-p", "IMAGE_SIZE=32", "-p", "GRID=[0.5, 1.0]", "-p", "N_BOOT=100",
-             "-p", 'SAMPLERS=["none"]']
+             "-p", 'SAMPLERS=["none"]', "-p", 'SEG_MODELS=["UNet"]', "-p", "LAMBDAS=[0.5]",
+             "-p", "SPREAD_SEEDS=1"]
 #: Images per class in train / val / test of the fixture data under the paper's split
 #: (4 per class: round(0.15 · 4) = 1 to val, 1 to test, 2 to train).
 PER_CLASS_SPLIT = {"train": 2, "val": 1, "test": 1}
 CLASSES = {"ham10000": 7, "isic2019": 8, "odir5k": 8, "covid19": 4}
 FIGURES = ["fig1_macro_f1", "fig2_class_counts", "fig3_gradcam", "fig4_hparam_settings",
            "fig1short_smallest_classes_f1_this_run",
-           *(f"feat_embedding_{d}" for d in ("odir5k", "ham10000", "isic2019", "covid19"))]
+           *(f"feat_embedding_{d}" for d in ("odir5k", "ham10000", "isic2019", "covid19")),
+           "seg_fig3_training_curves", "seg_fig3_dsc_lambda", "seg_fig4_overlays_full_strategy",
+           "seg_fig5_overlays_losses"]
 TABLES = ["table1_split_sizes", "table1_per_class_split", "table2_efficientnetv2_s",
           "table3_resnet50", "table4_densenet121", "table5_classwise_f1", "table6_lmf_alpha_beta",
           "fig1_macro_f1", "fig1short_smallest_classes_f1", "fig4_hparam_settings",
           "table_fig3_scores", "table_fig3_scores_per_image", "feat_separation_summary",
-          "scholz_table_loss_sampler"]
+          "scholz_table_loss_sampler", "seg_table1_models", "seg_table2_sas",
+          "seg_table3_losses", "seg_table3_all_losses_unet", "seg_table4_resizing",
+          "seg_table5_attention", "seg_table6_balancing", "seg_table_seed_spread",
+          *(f"seg_table{n}_{name}_beside_published" for n, name in (
+              (1, "models"), (2, "sas"), (3, "losses"), (4, "resizing"), (5, "attention"),
+              (6, "balancing")))]
 
 
 def _done_markers(results):
@@ -112,8 +122,9 @@ def test_every_run_used_the_rehearsal_sizes_and_the_paper_grid(rehearsal):
     import json
 
     assert rehearsal["first"][0].returncode == 0
-    configs = [json.loads((rehearsal["results"] / run / "config.json").read_text())
-               for run in rehearsal["trained"]]
+    every = [json.loads((rehearsal["results"] / run / "config.json").read_text())
+             for run in rehearsal["trained"]]
+    configs = [c for c in every if c.get("task", "classification") == "classification"]
     assert {c["image_size"] for c in configs} == {32}
     assert {c["epochs"] for c in configs} == {1}
     assert {c["pretrained"] for c in configs} == {True}
@@ -200,3 +211,28 @@ def test_a_second_reproduce_trains_nothing(rehearsal):
     print(f"second lmf reproduce --profile paper: {seconds:.0f} s")
     assert rehearsal["trained"], "the first call trained nothing"
     assert _done_markers(rehearsal["results"]) == rehearsal["trained"]
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.timeout(1800)
+def test_segmentation_runs_used_the_paper_recipe_on_both_mask_datasets(rehearsal):
+    import json
+
+    from lmf.seg.profiles import SEG_PROFILES
+
+    assert rehearsal["first"][0].returncode == 0
+    configs = [json.loads((rehearsal["results"] / run / "config.json").read_text())
+               for run in rehearsal["trained"]]
+    seg = [c for c in configs if c.get("task") == "segmentation"]
+    profile = SEG_PROFILES["paper"]
+    assert {c["dataset"] for c in seg} == {source for source, _ in profile.datasets.values()}
+    assert {c["model"] for c in seg} == {profile.models["UNet"]}
+    assert {c["split"] for c in seg} == {"cv"} and {c["image_size"] for c in seg} == {32}
+    assert {c["epochs"] for c in seg} == {1} and {c["patience"] for c in seg} == {10}
+    scaled = [[epoch, round(size * 32 / 512)] for epoch, size in profile.progressive]
+    assert {json.dumps(c["resize_schedule"]) for c in seg} == {"null", json.dumps(scaled)}
+    table = pd.read_csv(rehearsal["figures"] / "seg_table1_models.csv")
+    assert set(table["dataset_id"]) == set(profile.datasets)
+    assert table[["iou", "dsc", "precision", "recall"]].apply(lambda s: s.between(0, 1)).all().all()
+
