@@ -153,7 +153,7 @@ def _checked_fields(config: SegConfig) -> dict:
     """Every field checked; returns the normalised values."""
     from lmf.seg.data import SEG_SPLITS, check_seg_dataset
     from lmf.seg.losses import check_seg_loss_params
-    from lmf.seg.models import check_seg_model, has_pretrained, size_multiple
+    from lmf.seg.models import check_image_size, check_seg_model, has_pretrained
 
     values = {name: check_integer(name, getattr(config, name), low=low)
               for name, low in _INTEGERS.items()}
@@ -182,11 +182,6 @@ def _checked_fields(config: SegConfig) -> dict:
         raise ConfigError(f"model {config.model!r} has no ImageNet weights; train it with "
                           "pretrained=False")
     values["loss_params"] = check_seg_loss_params(config.loss, values["loss_params"])
-    multiple = size_multiple(config.model)
-    sizes = [values["image_size"], *(s for _, s in values["resize_schedule"] or ())]
-    wrong = [s for s in sizes if s % multiple]
-    if wrong:
-        raise ConfigError(f"model {config.model!r} needs image sides that are multiples of "
-                          f"{multiple}; got {', '.join(map(str, wrong))} (image_size / "
-                          "resize_schedule)")
+    for size in (values["image_size"], *(s for _, s in values["resize_schedule"] or ())):
+        check_image_size(config.model, size)
     return values

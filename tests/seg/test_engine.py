@@ -164,7 +164,7 @@ def test_the_identity_leaves_out_where_a_run_executes_and_writes_out_defaults():
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"fold": 2}, "fold belongs to split='cv'"),
-    ({"image_size": 36}, "multiples of"),
+    ({"image_size": 36}, "multiples of 8"),
     ({"resize_schedule": ((0, 20),)}, "multiples of"),
     ({"pretrained": True}, "no ImageNet weights"),
     ({"sampler": "smote"}, "sampler"),
