@@ -27,6 +27,9 @@ SCORES = ("iou", "dsc", "precision", "recall")
 #: How a setting is named in the tables.
 LOSS_NAMES = {"ce": "cross-entropy", "focal": "focal", "dice": "Dice", "tversky": "Tversky",
               "combo": "combo", "unified_focal": "unified focal", "lmf": "LMF"}
+#: The published tables' model ids as the paper names the networks.
+PUBLISHED_MODELS = {"unet": "UNet", "fcn": "FCN", "rcnn": "RCNN", "segnet": "SegNet",
+                    "deeplabv3": "DeepLab-V3"}
 ATTENTION_NAMES = {"none": "none", "spatial": "spatial", "channel": "channel",
                    "scse": "hybrid (scSE)", "sas": "SAS"}
 
@@ -174,8 +177,11 @@ def seed_spread(runs, profile) -> pd.DataFrame:
 def beside_published(table: pd.DataFrame, number: int, profile_name: str) -> pd.DataFrame:
     """``table`` (this profile's runs) stacked over Cui et al.'s Table ``number``."""
     ours = table.assign(source=f"lmf ({profile_name} profile)")
-    published = published_table(number).rename(columns={"dataset": "dataset_id",
-                                                        "model": "model_id"})
-    published = published.assign(source="Cui et al. 2024 (published)")
+    printed = published_table(number)
+    published = pd.DataFrame({"dataset_id": printed["dataset_as_printed"],
+                              "model_id": printed["model"].map(PUBLISHED_MODELS),
+                              "setting": printed["setting"],
+                              **{score: printed[score] for score in SCORES},
+                              "source": "Cui et al. 2024 (published)"})
     columns = ["source", "dataset_id", "model_id", "setting", *SCORES]
     return pd.concat([ours[columns], published[columns]], ignore_index=True)
