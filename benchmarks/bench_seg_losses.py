@@ -47,8 +47,10 @@ def markdown_table(results: dict[tuple[str, int], dict[str, float]]) -> str:
     header = "| loss | " + " | ".join(f"{d} K={k} ms | ×CE" for d, k in columns) + " |"
     lines = [header, "|---" + "|---:|---:" * len(columns) + "|"]
     for name in ("F.cross_entropy", *SEG_LOSSES):
-        cells = [f"{results[c][name] * 1e3:.2f} | {results[c][name] / results[c]['F.cross_entropy']:.2f}×"
-                 for c in columns]
+        cells = []
+        for column in columns:
+            seconds, ce = results[column][name], results[column]["F.cross_entropy"]
+            cells.append(f"{seconds * 1e3:.2f} | {seconds / ce:.2f}×")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

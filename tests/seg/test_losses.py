@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from monai.losses import FocalLoss
+from monai.losses import FocalLoss, TverskyLoss
 from monai.losses.unified_focal_loss import AsymmetricFocalLoss, AsymmetricFocalTverskyLoss
 
 from lmf.errors import ConfigError
@@ -185,6 +185,16 @@ def test_dice_matches_the_formula(include_background):
     logits, masks = batch(4, seed=5)
     assert value("dice", logits.double(), masks, include_background=include_background) == \
         pytest.approx(dice_ref(logits, masks, include_background), rel=1e-10)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+@pytest.mark.parametrize("include_background", [True, False])
+def test_tversky_is_monais(k, include_background):
+    logits, masks = batch(k, seed=14)
+    monai = TverskyLoss(include_background=include_background, to_onehot_y=True, softmax=True,
+                        alpha=0.2, beta=0.9)(logits, masks[:, None])
+    assert value("tversky", logits, masks, alpha=0.2, beta=0.9,
+                 include_background=include_background) == pytest.approx(monai.item(), rel=1e-5)
 
 
 def test_tversky_alpha_weighs_false_positives_and_beta_false_negatives():
