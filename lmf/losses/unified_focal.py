@@ -57,23 +57,53 @@ def unified_focal_loss(logits: torch.Tensor, targets: torch.Tensor, rare: torch.
     :func:`rare_classes`. :math:`1 - TI_c` and :math:`1 - p_t` are clamped at ε before the
     powers so that the gradient stays finite when they reach 0.
     """
-    # Per-class constants: focal weight and exponent, Tversky exponent (rare vs common).
+    # Per-class constants: focal weight and exponent (rare vs common).
     class_weight = torch.where(rare, delta, 1 - delta).to(logits.dtype)
     focal_exponent = torch.where(rare, 0.0, gamma).to(logits.dtype)
-    tversky_exponent = torch.where(rare, 1 - gamma, 1.0).to(logits.dtype)
 
     log_probs = log_softmax(logits)
     ce = F.nll_loss(log_probs, targets, reduction="none")
-    one_minus_pt = (-torch.expm1(-ce)).clamp_min(eps)
-    focal = (class_weight[targets] * one_minus_pt.pow(focal_exponent[targets]) * ce).mean()
+    focal = asymmetric_focal_terms(ce, class_weight[targets], focal_exponent[targets], eps).mean()
 
     probs = log_probs.exp()
     onehot = F.one_hot(targets, logits.shape[1]).to(probs.dtype)
-    tp = (probs * onehot).sum(0)
-    # tp + δ·fn + (1 − δ)·fp = δ·(batch count) + (1 − δ)·(predicted mass), as fn = t − tp, fp = p − tp.
-    tversky = (tp + eps) / (delta * onehot.sum(0) + (1 - delta) * probs.sum(0) + eps)
-    focal_tversky = (1 - tversky).clamp_min(eps).pow(tversky_exponent).mean()
-    return lam * focal + (1 - lam) * focal_tversky
+    tversky = tversky_index((probs * onehot).sum(0), onehot.sum(0), probs.sum(0), delta, eps)
+    return lam * focal + (1 - lam) * focal_tversky_terms(tversky, rare, gamma, eps).mean()
+
+
+def asymmetric_focal_terms(ce: torch.Tensor, weight, exponent, eps: float = EPS) -> torch.Tensor:
+    r"""Per-sample terms :math:`w \, (1 - p_t)^{e} \, (-\log p_t)` from ``ce`` :math:`= -\log p_t`.
+
+    ``weight`` and ``exponent`` are numbers or tensors broadcast against ``ce`` (per sample).
+    :math:`1 - p_t` is ``-expm1(-ce)``, clamped at ε so that the power's gradient stays finite.
+    """
+    one_minus_pt = (-torch.expm1(-ce)).clamp_min(eps)
+    return weight * one_minus_pt.pow(exponent) * ce
+
+
+def tversky_index(tp: torch.Tensor, count: torch.Tensor, mass: torch.Tensor, delta: float,
+                  eps: float = EPS) -> torch.Tensor:
+    r"""Soft Tversky index from soft counts: ``tp`` :math:`= \sum P T`, ``count``
+    :math:`= \sum T` (the true members), ``mass`` :math:`= \sum P` (the predicted mass).
+
+    .. math::
+        TI = \frac{tp + \varepsilon}{tp + \delta \, fn + (1 - \delta) \, fp + \varepsilon}
+           = \frac{tp + \varepsilon}{\delta \, count + (1 - \delta) \, mass + \varepsilon}
+
+    as :math:`fn = \sum (1 - P) T = count - tp` and :math:`fp = \sum P (1 - T) = mass - tp`.
+    """
+    return (tp + eps) / (delta * count + (1 - delta) * mass + eps)
+
+
+def focal_tversky_terms(tversky: torch.Tensor, rare: torch.Tensor, gamma: float,
+                        eps: float = EPS) -> torch.Tensor:
+    r"""Asymmetric focal Tversky terms: :math:`(1 - TI_c)^{1 - \gamma}` for rare classes,
+    :math:`1 - TI_c` for common ones; ``rare`` (K booleans) broadcasts over the last dimension.
+
+    :math:`1 - TI_c` is clamped at ε before the power so that the gradient stays finite.
+    """
+    exponent = torch.where(rare, 1 - gamma, 1.0).to(tversky.dtype)
+    return (1 - tversky).clamp_min(eps).pow(exponent)
 
 
 class UnifiedFocalLoss(ClassLoss):
