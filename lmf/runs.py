@@ -158,9 +158,12 @@ def load_config(path: str | Path) -> dict:
 
 
 def load_predictions(path: str | Path) -> dict:
-    """Test ``logits`` (N×K float32), ``labels`` (N) and sample ``ids`` (N str) of the best epoch."""
+    """The test predictions of the best epoch, sample ``ids`` (N str) included: ``logits``
+    (N×K float32) and ``labels`` (N) of a classification run, ``pred`` and ``true`` masks
+    (N×H×W uint8) of a segmentation run."""
     with np.load(_finished(path, PREDICTIONS)) as data:
-        return {"logits": data["logits"], "labels": data["labels"], "ids": data["ids"].tolist()}
+        arrays = {name: data[name] for name in data.files}
+    return {**arrays, "ids": arrays["ids"].tolist()}
 
 
 def load_checkpoint(path: str | Path, which: str = "best") -> dict:

@@ -48,7 +48,9 @@ def frame(grid):
 
 
 def position(grid, **fields) -> int:
-    """The grid position of the one first-seed config with these fields."""
+    """The grid position of the one first-seed config with these fields (shuffled batches unless
+    a sampler is given)."""
+    fields = {"sampler": "none", **fields}
     found = [n for n, c in enumerate(grid) if c.seed == PROFILE.seed
              and all(getattr(c, k) == v for k, v in fields.items())]
     assert len(found) == 1, (fields, found)
