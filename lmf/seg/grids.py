@@ -40,13 +40,16 @@ EXPERIMENTS = ("baseline", "full", "sas", "losses", "resizing", "attention", "ba
 def seg_config(profile: SegProfile, dataset_id: str, model_id: str, loss: str = "ce", *,
                progressive: bool = False, **fields) -> SegConfig:
     """One run of the study: ``dataset_id`` and ``model_id`` as the profile names them,
-    ``progressive`` resizing on or off, other ``SegConfig`` fields as given."""
+    ``progressive`` resizing on or off, the profile's parameters of ``loss`` (updated by
+    ``loss_params``), other ``SegConfig`` fields as given."""
     source, options = profile.datasets[dataset_id]
     model = profile.models[model_id]
     pretrained = profile.pretrained and has_pretrained(model)
+    loss_params = {**profile.loss_params.get(loss, {}), **fields.pop("loss_params", {})}
     values = {"seed": profile.seed, **profile.run,
               "pretrained": pretrained, "normalize": "imagenet" if pretrained else "none",
-              "resize_schedule": profile.progressive if progressive else None, **fields}
+              "resize_schedule": profile.progressive if progressive else None,
+              "loss_params": loss_params, **fields}
     return SegConfig(dataset=source, dataset_params=dict(options), model=model, loss=loss,
                      labels={"dataset_id": dataset_id, "model_id": model_id,
                              "profile": profile.name}, **values)

@@ -20,7 +20,7 @@ different question (objects, not a pixel mask per class), so it is left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from lmf.errors import ConfigError, unknown_choice
 from lmf.validation import check_integer
@@ -29,6 +29,13 @@ from lmf.validation import check_integer
 SEG_STUDY_LOSSES = ("ce", "focal", "dice", "tversky", "combo", "unified_focal", "lmf")
 #: The two losses of the "full strategy": Cui et al.'s, and LMF in its place.
 FULL_LOSSES = ("unified_focal", "lmf")
+#: Loss parameters of the study that differ from the losses' defaults. LDAM's scale s = 30 (the
+#: authors' code) multiplies the logits of a *cosine* classifier, which lie in [−1, 1]; these
+#: networks end in a plain 1×1 convolution, whose unbounded logits s = 30 drives to divergence at
+#: the learning rate the other losses train with (in the cpu profile every LMF run diverged or
+#: collapsed to DSC 0.00–0.29 with s = 30, against 0.85–0.91 with s = 1). LMF per pixel keeps its
+#: margins and focal weights and uses s = 1.
+STUDY_LOSS_PARAMS = {"lmf": {"s": 1.0}}
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class SegProfile:
         seed: the first seed.
         cell_timeout: seconds a notebook cell may train.
         overlay_images: test images in the mask overlays of Figs 4 and 5.
+        loss_params: loss name -> parameters every run of that loss gets
+            (``STUDY_LOSS_PARAMS``).
     """
 
     name: str
@@ -64,6 +73,7 @@ class SegProfile:
     seed: int = 23
     cell_timeout: int = 1800
     overlay_images: int = 4
+    loss_params: dict = field(default_factory=lambda: dict(STUDY_LOSS_PARAMS))
 
 
 SEG_PROFILES = {

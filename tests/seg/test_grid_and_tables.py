@@ -67,6 +67,7 @@ def test_the_grid_trains_each_setting_once(grid):
     assert {c.model for c in grid} == set(PROFILE.models.values())
     assert {c.attention for c in grid if c.model != PROFILE.models["UNet"]} == {"none"}
     assert build_grid("seg", "cpu") == grid
+    assert {c.loss_params["s"] for c in grid if c.loss == "lmf"} == {1.0}
 
 
 def test_table1_reads_the_baseline_and_the_full_strategy_of_each_network(grid, frame):
