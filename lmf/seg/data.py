@@ -292,7 +292,7 @@ def digit_canvases(n_images: int, imbalance: float = 10.0, seed: int = 0):
     r"""32×32 canvases of real handwriting: scikit-learn's digits (8×8 scans, 0–16), enlarged
     2× and placed in three of the four 16×16 quadrants: one *target* digit (0, 1 or 2, its strokes
     — values above ``STROKE_THRESHOLD`` — labelled 1, 2, 3) and two *distractors* (digits 3–9,
-    their strokes background). The target class is drawn with probability
+    their strokes background). The target classes come in proportions
     :math:`\propto \rho^{-c/2}` for c = 0, 1, 2 and ρ = ``imbalance``, so the foreground classes
     are long-tailed in images and in pixels; about 10 % of a canvas is foreground. Every scanned
     digit is used at most once (``n_images`` is capped by the 177 scans of the rarest target
@@ -304,8 +304,9 @@ def digit_canvases(n_images: int, imbalance: float = 10.0, seed: int = 0):
     rng = np.random.default_rng(seed)
     pools = {d: list(rng.permutation(np.flatnonzero(bunch.target == d))) for d in range(10)}
     weights = imbalance ** (-np.arange(len(TARGET_DIGITS)) / 2)
-    targets = rng.choice(len(TARGET_DIGITS), size=n_images, p=weights / weights.sum())
-    need = np.bincount(targets, minlength=len(TARGET_DIGITS))
+    need = np.round(n_images * weights / weights.sum()).astype(int)
+    need[0] = n_images - need[1:].sum()
+    targets = rng.permutation(np.repeat(np.arange(len(TARGET_DIGITS)), need))
     if any(need[d] > len(pools[d]) for d in range(len(TARGET_DIGITS))) or 2 * n_images > sum(
             len(pools[d]) for d in range(3, 10)):
         raise ConfigError(f"digits_seg: {n_images} canvases need more scans of a digit than "
