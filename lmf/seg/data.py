@@ -132,8 +132,10 @@ def _root(name: str, root) -> Path | None:
         root = data_dir() / DEFAULT_FOLDERS[name]
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
-        raise DataError(f"{name}: no folder {root}. Put the dataset there (see data/README.md for "
-                        "where to get it and its layout) or pass its folder as the root")
+        download = (f"`lmf data download {DEFAULT_FOLDERS[name]}` fetches it; "
+                    if name in DEFAULT_FOLDERS else "")
+        raise DataError(f"{name}: no folder {root}. {download}put the dataset there (data/README.md "
+                        "gives the source and its layout) or pass its folder as the root")
     return root
 
 

@@ -118,8 +118,8 @@ def restrict_seg_profile(profile: str | SegProfile, datasets=None, models=None,
                          spread_seeds: int | None = None) -> SegProfile:
     """``profile`` with only the listed dataset ids and model names (``None``: all of them; the
     attention model stays, since its studies need it); with ``image_size``, the runs at that
-    size, the progressive stages scaled in proportion; ``lambdas`` and ``spread_seeds`` replace
-    the profile's when given."""
+    size, the progressive stages scaled in proportion (to multiples of what every kept network
+    takes); ``lambdas`` and ``spread_seeds`` replace the profile's when given."""
     profile = get_seg_profile(profile)
     for kind, chosen, available in (("dataset", datasets, profile.datasets),
                                     ("model", models, profile.models)):
@@ -131,9 +131,13 @@ def restrict_seg_profile(profile: str | SegProfile, datasets=None, models=None,
                    or m == profile.attention_model]
     run, progressive = profile.run, profile.progressive
     if image_size is not None:
+        from lmf.seg.models import size_multiple
+
+        multiple = max(size_multiple(profile.models[m]) for m in kept_models)
         scale = image_size / run["image_size"]
         run = {**run, "image_size": image_size}
-        progressive = tuple((epoch, max(8, round(size * scale))) for epoch, size in progressive)
+        progressive = tuple((epoch, max(multiple, round(size * scale / multiple) * multiple))
+                            for epoch, size in progressive)
     if lambdas is not None:
         profile = replace(profile, lambdas=tuple(float(lam) for lam in lambdas))
     if spread_seeds is not None:

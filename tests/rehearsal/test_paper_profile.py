@@ -219,7 +219,7 @@ def test_a_second_reproduce_trains_nothing(rehearsal):
 def test_segmentation_runs_used_the_paper_recipe_on_both_mask_datasets(rehearsal):
     import json
 
-    from lmf.seg.profiles import SEG_PROFILES
+    from lmf.seg.profiles import SEG_PROFILES, restrict_seg_profile
 
     assert rehearsal["first"][0].returncode == 0
     configs = [json.loads((rehearsal["results"] / run / "config.json").read_text())
@@ -230,7 +230,8 @@ def test_segmentation_runs_used_the_paper_recipe_on_both_mask_datasets(rehearsal
     assert {c["model"] for c in seg} == {profile.models["UNet"]}
     assert {c["split"] for c in seg} == {"cv"} and {c["image_size"] for c in seg} == {32}
     assert {c["epochs"] for c in seg} == {1} and {c["patience"] for c in seg} == {10}
-    scaled = [[epoch, round(size * 32 / 512)] for epoch, size in profile.progressive]
+    scaled = restrict_seg_profile("paper", models=["UNet"], image_size=32).progressive
+    assert scaled == ((0, 16), (20, 16), (40, 32))  # 8 and 16 px, as multiples of 16
     assert {json.dumps(c["resize_schedule"]) for c in seg} == {"null", json.dumps(scaled)}
     table = pd.read_csv(rehearsal["figures"] / "seg_table1_models.csv")
     assert set(table["dataset_id"]) == set(profile.datasets)
