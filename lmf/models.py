@@ -161,7 +161,7 @@ def weights_cached(arch: str) -> bool:
     if arch in SCRATCH_ARCHITECTURES:
         return False
     if not arch.startswith(TIMM_PREFIX):
-        return _cache_file(_weight_enum(ARCHITECTURES[arch])).is_file()
+        return weights_cache_file(_weight_enum(ARCHITECTURES[arch])).is_file()
     config = timm.models.get_pretrained_cfg(arch[len(TIMM_PREFIX):])
     repo = getattr(config, "hf_hub_id", None)
     return bool(repo) and any(
@@ -221,7 +221,7 @@ def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Modu
     except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
         if weight_enum is None:
             raise
-        cache = _cache_file(weight_enum)
+        cache = weights_cache_file(weight_enum)
         raise DataError(
             f"cannot load the ImageNet weights of {preset.builder} ({error}); download "
             f"{weight_enum.url} and put it, named {cache.name}, in {cache.parent} (i.e. "
@@ -236,7 +236,7 @@ def _weight_enum(preset: Preset):
     return torchvision.models.get_weight(preset.weights)
 
 
-def _cache_file(weight_enum) -> Path:
+def weights_cache_file(weight_enum) -> Path:
     """Where torchvision's loader looks for (and downloads) these weights."""
     return Path(torch.hub.get_dir()) / "checkpoints" / Path(weight_enum.url).name
 

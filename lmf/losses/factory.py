@@ -167,7 +167,7 @@ def check_loss_params(name: str, params: dict) -> dict:
     checked again against the real class count when the loss is built.
     """
     valid = loss_parameters(name)
-    _no_unknown(name, params, valid)
+    reject_unknown_params(name, params, valid)
     completed = {**valid, **params}
     sizes = [len(v) for v in completed.values() if isinstance(v, list | tuple)]
     stand_in = np.arange(max(sizes, default=2), 0, -1, dtype=np.float64) * 10
@@ -175,7 +175,8 @@ def check_loss_params(name: str, params: dict) -> dict:
     return completed
 
 
-def _no_unknown(name: str, params: dict, valid: dict) -> None:
+def reject_unknown_params(name: str, params: dict, valid: dict) -> None:
+    """A ConfigError naming the parameters of ``name`` that are not in ``valid``."""
     unknown = sorted(set(params) - set(valid))
     if unknown:
         accepted = ", ".join(valid) if valid else "none"
@@ -193,7 +194,7 @@ def build_loss(name: str, class_counts, **params) -> nn.Module:
     for an unknown name, a parameter the loss does not take, an invalid value, or invalid
     counts; the message lists what is valid.
     """
-    _no_unknown(name, params, loss_parameters(name))
+    reject_unknown_params(name, params, loss_parameters(name))
     counts = as_counts(class_counts)
     try:
         return _BUILDERS[name](counts, **params)

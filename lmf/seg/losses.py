@@ -48,7 +48,7 @@ from monai.losses import DiceLoss
 from lmf.errors import ConfigError, unknown_choice
 from lmf.losses import build_loss, check_loss_params, loss_parameters
 from lmf.losses.base import ClassLoss, check_class_indices
-from lmf.losses.factory import _no_unknown
+from lmf.losses.factory import reject_unknown_params
 from lmf.losses.focal import focal_terms
 from lmf.losses.unified_focal import (
     EPS,
@@ -482,7 +482,7 @@ def build_seg_loss(name: str, pixel_counts, **params) -> SegLoss:
     or masks of the wrong shape, float masks, or mask values outside 0..K−1.
     """
     valid = seg_loss_parameters(name)
-    _no_unknown(name, params, valid)
+    reject_unknown_params(name, params, valid)
     if name == "lmf":
         return PixelLMFLoss(build_loss("lmf", pixel_counts, **params))
     counts = as_counts(pixel_counts)
