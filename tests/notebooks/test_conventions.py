@@ -123,7 +123,7 @@ def test_output_names_follow_the_paper_numbering(notebook):
                        "\n".join(c.source for c in _code(nb)))
     for name in names:
         name = re.sub(r"\{number\}", "2", name)  # Tables 2-4 are written in a loop
-        assert re.match(r"^(fig[1-4]|table[1-6]|fig1short|nb0[1-8]|extra|feat|scholz)[_-]", name), name
+        assert re.match(r"^(fig[1-4]|table[1-6]|fig1short|nb0[1-8]|extra|feat|scholz|seg_fig[3-5]|seg_table[1-6]?)[_-]", name), name
 
 
 def test_nbval_markers_are_cell_tags_not_comments(notebook):
