@@ -14,18 +14,22 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 
 from lmf.runs import load_config, load_history, load_predictions
-from lmf.seg.tables import LOSS_NAMES, study_frame
+from lmf.seg.profiles import get_seg_profile
+from lmf.seg.tables import LOSS_NAMES, pick_setting, study_frame
 
 #: Foreground class colours (Okabe–Ito: vermillion, bluish green, sky blue, yellow).
 CLASS_COLOURS = ("#D55E00", "#009E73", "#56B4E9", "#F0E442")
 
 
 def training_curves(runs: pd.DataFrame, profile, losses) -> plt.Figure:
-    """Fig 3(a–e): validation DSC and training loss per epoch of each loss (one run each)."""
+    """Fig 3(a–e): validation DSC and training loss per epoch of each loss on the attention
+    model with everything else the baseline's (no attention, fixed size; one run each)."""
+    profile = get_seg_profile(profile)
     frame = study_frame(runs, profile)
+    frame = frame[frame["model_id"] == profile.attention_model]
     fig, (dsc_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
     for loss in losses:
-        rows = frame[frame["loss"] == loss]
+        rows = pick_setting(frame, loss)
         if rows.empty:
             continue
         history = load_history(rows.iloc[0]["run_dir"])

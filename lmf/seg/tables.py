@@ -50,9 +50,10 @@ def study_frame(runs: pd.DataFrame, profile: str | SegProfile) -> pd.DataFrame:
     return frame
 
 
-def _pick(frame: pd.DataFrame, loss="ce", attention="none", progressive=False, sampler="none",
+def pick_setting(frame: pd.DataFrame, loss="ce", attention="none", progressive=False, sampler="none",
           lam=None) -> pd.DataFrame:
-    """The first-seed runs of one setting (the baseline's values where not given)."""
+    """The first-seed runs of one setting in a :func:`study_frame` (the baseline's values where
+    not given)."""
     chosen = ((frame["loss"] == loss) & (frame["attention"] == attention)
               & (frame["progressive"] == progressive) & (frame["sampler"] == sampler)
               & frame["first_seed"])
@@ -85,11 +86,11 @@ def table1_models(runs, profile) -> pd.DataFrame:
     resizing, SAS where the network takes it, the unified focal loss), and with LMF in the
     unified focal loss's place."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
-    parts = [_rows(_pick(frame), "baseline")]
+    parts = [_rows(pick_setting(frame), "baseline")]
     for loss in FULL_LOSSES:
         for model_id in profile.models:
             attention = "sas" if model_id == profile.attention_model else "none"
-            parts.append(_rows(_pick(frame, loss, attention, progressive=True),
+            parts.append(_rows(pick_setting(frame, loss, attention, progressive=True),
                                f"full strategy, {LOSS_NAMES[loss]}", [model_id]))
     return _table(parts, profile)
 
@@ -98,15 +99,15 @@ def table2_sas(runs, profile) -> pd.DataFrame:
     """Table 2: SAS alone (cross-entropy, fixed size) on the network that takes it."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
     model = [profile.attention_model]
-    return _table([_rows(_pick(frame), "no attention", model),
-                   _rows(_pick(frame, attention="sas"), "SAS", model)], profile)
+    return _table([_rows(pick_setting(frame), "no attention", model),
+                   _rows(pick_setting(frame, attention="sas"), "SAS", model)], profile)
 
 
 def table3_losses(runs, profile) -> pd.DataFrame:
     """Table 3: the loss alone (no attention, fixed size): cross-entropy, the unified focal loss
     and LMF on every network."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
-    return _table([_rows(_pick(frame, loss), LOSS_NAMES[loss])
+    return _table([_rows(pick_setting(frame, loss), LOSS_NAMES[loss])
                    for loss in ("ce", *FULL_LOSSES)], profile)
 
 
@@ -115,15 +116,15 @@ def loss_study(runs, profile) -> pd.DataFrame:
     Cui et al. compare in Fig 3 and Fig 5."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
     model = [profile.attention_model]
-    return _table([_rows(_pick(frame, loss), LOSS_NAMES[loss], model)
+    return _table([_rows(pick_setting(frame, loss), LOSS_NAMES[loss], model)
                    for loss in profile.losses], profile)
 
 
 def table4_resizing(runs, profile) -> pd.DataFrame:
     """Table 4: progressive resizing alone (cross-entropy, no attention) on every network."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
-    return _table([_rows(_pick(frame), "fixed size"),
-                   _rows(_pick(frame, progressive=True), "progressive resizing")], profile)
+    return _table([_rows(pick_setting(frame), "fixed size"),
+                   _rows(pick_setting(frame, progressive=True), "progressive resizing")], profile)
 
 
 def table5_attention(runs, profile) -> pd.DataFrame:
@@ -131,7 +132,7 @@ def table5_attention(runs, profile) -> pd.DataFrame:
     attention model (cross-entropy, fixed size)."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
     model = [profile.attention_model]
-    return _table([_rows(_pick(frame, attention=a), ATTENTION_NAMES[a], model)
+    return _table([_rows(pick_setting(frame, attention=a), ATTENTION_NAMES[a], model)
                    for a in ATTENTION_NAMES], profile)
 
 
@@ -140,9 +141,9 @@ def table6_balancing(runs, profile) -> pd.DataFrame:
     against SAS, both with cross-entropy at a fixed size."""
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
     model = [profile.attention_model]
-    return _table([_rows(_pick(frame), "none", model),
-                   _rows(_pick(frame, sampler="oversample"), "random oversampling", model),
-                   _rows(_pick(frame, attention="sas"), "SAS", model)], profile)
+    return _table([_rows(pick_setting(frame), "none", model),
+                   _rows(pick_setting(frame, sampler="oversample"), "random oversampling", model),
+                   _rows(pick_setting(frame, attention="sas"), "SAS", model)], profile)
 
 
 def lambda_study(runs, profile) -> pd.DataFrame:
@@ -150,7 +151,7 @@ def lambda_study(runs, profile) -> pd.DataFrame:
     profile, frame = get_seg_profile(profile), study_frame(runs, profile)
     parts = []
     for lam in profile.lambdas:
-        rows = _rows(_pick(frame, "unified_focal", lam=lam), "unified focal",
+        rows = _rows(pick_setting(frame, "unified_focal", lam=lam), "unified focal",
                      [profile.attention_model])
         rows.insert(3, "lam", lam)
         parts.append(rows)

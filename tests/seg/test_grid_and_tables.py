@@ -103,6 +103,27 @@ def test_the_single_part_tables_change_one_thing_of_the_baseline(grid, frame):
     assert lam["dsc"].is_unique
 
 
+def test_fig3_draws_each_loss_on_the_attention_model_at_the_baseline_setting(grid, frame,
+                                                                           monkeypatch):
+    import lmf.seg.figures
+
+    drawn = []
+
+    def history(run_dir):
+        drawn.append(run_dir)
+        return pd.DataFrame({"epoch": [0, 1], "val_dsc": [0.1, 0.2], "train_loss": [1.0, 0.5]})
+
+    monkeypatch.setattr(lmf.seg.figures, "load_history", history)
+    lmf.seg.figures.training_curves(frame, PROFILE, PROFILE.losses)
+    unet = PROFILE.models["UNet"]
+    expected = [[n for n, c in enumerate(grid) if c.model == unet and c.loss == loss
+                 and c.attention == "none" and c.resize_schedule is None and c.sampler == "none"
+                 and c.seed == PROFILE.seed and c.loss_params.get("lam", 0.5) == 0.5]
+                for loss in PROFILE.losses]
+    assert all(len(found) == 1 for found in expected)
+    assert drawn == [f"/runs/{found[0]}" for found in expected]
+
+
 def test_the_seed_spread_summarises_every_seed_of_the_three_losses(grid, frame):
     spread = tables.seed_spread(frame, PROFILE).set_index("loss")
     assert set(spread["seeds"]) == {PROFILE.spread_seeds}
