@@ -221,19 +221,25 @@ def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Modu
     except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
         if weight_enum is None:
             raise
-        cache = weights_cache_file(weight_enum)
-        raise DataError(
-            f"cannot load the ImageNet weights of {preset.builder} ({error}); download "
-            f"{weight_enum.url} and put it, named {cache.name}, in {cache.parent} (i.e. "
-            f"{cache}), or pass --weights PATH (weights=PATH) with a local copy of that file, "
-            "or train from random initialisation with --no-pretrained (pretrained=False)"
-        ) from error
+        raise missing_weights(
+            weight_enum, preset.builder, error,
+            "pass --weights PATH (weights=PATH) with a local copy of that file, or train from "
+            "random initialisation with --no-pretrained (pretrained=False)") from error
     _replace_head(model, preset.head, num_classes)
     return model
 
 
 def _weight_enum(preset: Preset):
     return torchvision.models.get_weight(preset.weights)
+
+
+def missing_weights(weight_enum, what: str, error: Exception, instead: str) -> DataError:
+    """The error for torchvision ImageNet weights of ``what`` that cannot be loaded: the file,
+    where it goes, and what to do ``instead``."""
+    cache = weights_cache_file(weight_enum)
+    return DataError(
+        f"cannot load the ImageNet weights of {what} ({error}); download {weight_enum.url} and "
+        f"put it, named {cache.name}, in {cache.parent} (i.e. {cache}), or {instead}")
 
 
 def weights_cache_file(weight_enum) -> Path:

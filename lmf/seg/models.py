@@ -52,7 +52,7 @@ from torchvision.models.segmentation.deeplabv3 import ASPP, DeepLabV3
 from torchvision.models.segmentation.fcn import FCN, FCNHead
 
 from lmf.errors import ConfigError, DataError, unknown_choice
-from lmf.models import weights_cache_file
+from lmf.models import missing_weights
 from lmf.seg.attention import SKIP_ATTENTIONS, set_skip_attention
 from lmf.seg.segnet import VGG16_CONVS, VGG16_WIDTHS, SegNet
 
@@ -160,12 +160,8 @@ def _torchvision(num_classes, in_channels, attention, pretrained, *, builder):
     except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
         if weights is None:
             raise
-        cache = weights_cache_file(weights)
-        raise DataError(
-            f"cannot load the ImageNet weights of the ResNet-50 backbone of {builder} ({error}); "
-            f"download {weights.url} and put it, named {cache.name}, in {cache.parent} (i.e. "
-            f"{cache}), or train from random initialisation (pretrained=False)"
-        ) from error
+        raise missing_weights(weights, f"the ResNet-50 backbone of {builder}", error,
+                              "train from random initialisation (pretrained=False)") from error
     if in_channels != 3:
         _set_input_channels(model.backbone, in_channels)
     return TorchvisionLogits(model)
