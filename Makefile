@@ -3,28 +3,44 @@
 
 VENV    := .venv
 PY      := $(VENV)/bin/python
+# the Python the environment is made with; requirements.lock is resolved for 3.11
+PYTHON  ?= python3
+LOCK    := requirements.lock
 STAMP   := $(VENV)/.lmf-installed
 KERNEL  := $(VENV)/.lmf-kernel
 PROFILE ?= cpu
 # extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not slurm"' (skip the SLURM cluster)
 PYTEST_ARGS ?=
 
-.PHONY: setup reproduce test lab bench lint clean
+.PHONY: setup lock reproduce test lab bench lint clean
 
 setup: $(STAMP) $(KERNEL)
 	@:
 
-# Re-install only when pyproject.toml changed since the last install.
-$(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
-	@echo "Installing lmf and its dependencies into $(VENV) (first time: a few minutes)..."
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The locked versions exactly, then lmf itself without resolving anything again; re-install
+# only when the lock or pyproject.toml changed since the last install.
+$(STAMP): $(LOCK) pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "$(LOCK) is resolved for Python 3.11 and $(VENV) has Python $$($(PY) -c 'import platform; print(platform.python_version())')."; \
+	  echo "Remove $(VENV) and run: make setup PYTHON=python3.11"; exit 1; }
+	@echo "Installing the locked environment into $(VENV) (first time: a few minutes)..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+# Resolve requirements.lock again from pyproject.toml (run it after changing a dependency, then
+# make setup); tests/foundation/test_lock.py fails while the two disagree.
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --no-header --quiet -o $(LOCK)
+
 # A Jupyter kernel "Python (lmf)" for this environment, in the user's Jupyter folder, so the
-# notebooks find lmf from any Jupyter (remove: jupyter kernelspec remove lmf).
+# notebooks find lmf from any Jupyter (remove: jupyter kernelspec remove lmf); it starts with the
+# pinned CPU numerics of lmf.numerics in its environment.
 $(KERNEL): $(STAMP)
-	@$(PY) -m ipykernel install --user --name lmf --display-name "Python (lmf)" >/dev/null
+	@$(PY) -m ipykernel install --user --name lmf --display-name "Python (lmf)" \
+	  $$($(PY) -c 'from lmf.numerics import PINNED; print(*(f"--env {k} {v}" for k, v in PINNED.items()))') >/dev/null
 	@echo "Registered the Jupyter kernel 'Python (lmf)' ($(VENV))"
 	@touch $@
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from lmf.errors import ConfigError
+from lmf.numerics import NUMERICS_VERSION
 from lmf.validation import check_choice, check_flag, check_integer, check_number
 
 SAMPLERS = ("none", "balanced", "sqrt")
@@ -176,6 +177,7 @@ class RunConfig:
         values["loss_params"] = {**loss_parameters(self.loss), **self.loss_params}
         values["dataset_params"] = dataset_options(self.dataset, self.image_size,
                                                    self.dataset_params)
+        values["numerics"] = NUMERICS_VERSION
         values["data"] = fingerprint(self.dataset, self.data_root, size=self.image_size,
                                      **self.dataset_params)
         return values

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lmf import runs
+from lmf import numerics, runs
 from lmf.devices import resolve_device
 
 
@@ -77,7 +77,9 @@ def resume_state(path: Path) -> dict | None:
 
 def run_info(device: torch.device, started: datetime.datetime, seconds: float,
              data_root: str | None) -> dict:
-    """``run.json``: how a run executed (device, host, versions, start and end, data root)."""
+    """``run.json``: how a run executed (device, host, versions, start and end, data root, and
+    the CPU numerics in effect with the library builds and the lock's digest,
+    ``lmf.numerics.record``)."""
     cuda = device.type == "cuda"
     return {
         "device": str(device),
@@ -89,6 +91,7 @@ def run_info(device: torch.device, started: datetime.datetime, seconds: float,
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "train_seconds": seconds,
         "data_root": data_root,
+        "numerics": numerics.record(),
     }
 
 

@@ -37,6 +37,7 @@ from lmf.config import (
     check_resize_schedule,
 )
 from lmf.errors import ConfigError
+from lmf.numerics import NUMERICS_VERSION
 from lmf.validation import check_choice, check_flag, check_integer, check_number
 
 SEG_SAMPLERS = ("none", "oversample")
@@ -144,6 +145,7 @@ class SegConfig:
                   if name not in EXECUTION_FIELDS}
         values["loss_params"] = {**seg_loss_parameters(self.loss), **self.loss_params}
         values["dataset_params"] = seg_dataset_options(self.dataset, self.dataset_params)
+        values["numerics"] = NUMERICS_VERSION
         values["data"] = seg_fingerprint(self.dataset, self.data_root, size=self.image_size,
                                          **self.dataset_params)
         return values

@@ -1,0 +1,191 @@
+"""Pinned CPU numerics: the same kernels, hence the same float rounding, on any x86-64 machine
+with AVX2.
+
+PyTorch, oneDNN, MKL, NumPy and OpenBLAS each pick their kernels by the CPU they find: ATen
+dispatches its vectorised loops to the widest instruction set (AVX-512 where there is one),
+oneDNN's convolutions and MKL's GEMMs choose their own code paths and blockings, NumPy's SIMD
+loops and OpenBLAS's cores do the same. Wider vectors add the same numbers in another order, so a
+run trained on an AVX-512 machine and one trained on an AVX2 machine differ in the last bits of
+the first step, and training amplifies that into different metrics. :func:`pin` asks every library
+for its AVX2 code path before it loads:
+
+============================  =========  ==================================================
+variable                      value      what it pins
+============================  =========  ==================================================
+``ATEN_CPU_CAPABILITY``       ``avx2``   PyTorch's ATen kernels (reductions, BatchNorm, ...)
+``ONEDNN_MAX_CPU_ISA``        ``AVX2``   oneDNN's convolutions (PyTorch's ``mkldnn``)
+``MKL_CBWR``                  ``AVX2,    MKL's conditional numerical reproducibility: the
+                              STRICT``   AVX2 branch of its GEMMs, alignment-independent
+``NPY_ENABLE_CPU_FEATURES``   ``X86_V3`` NumPy's dispatched SIMD loops (AVX2, FMA3; no AVX-512)
+``OPENBLAS_CORETYPE``         ``Haswell`` the OpenBLAS kernels of NumPy and SciPy (PCA,
+                                         t-SNE's distances, least squares)
+``OMP_NUM_THREADS``,          ``1``      one thread outside a run as inside one: float
+``MKL_NUM_THREADS``,                     reductions split per thread; a run still sets its
+``OPENBLAS_NUM_THREADS``                 own ``RunConfig.threads``
+============================  =========  ==================================================
+
+The values come from the libraries' documentation (PyTorch ``aten/src/ATen/native/DispatchStub``,
+oneDNN "CPU dispatcher control", Intel MKL "Conditional Numerical Reproducibility", NumPy "CPU
+build options", OpenBLAS ``DYNAMIC_ARCH``). Every variable is read when its library first loads
+or first computes, so ``import lmf`` calls :func:`pin` before anything imports torch or NumPy, and
+child processes (sweep workers, notebook kernels, SLURM jobs through submitit) inherit the
+environment. oneDNN stays on for convolutions: with one thread (every run's default) its AVX2
+kernels accumulate each output in one fixed order whatever the cache sizes; turning it off
+(ATen's slow convolution) costs 4.5x on the cpu profile.
+
+:data:`NUMERICS_VERSION` enters every run's identity: runs trained before the pin, or under
+another pin, have other numbers and are trained again instead of being mixed with pinned ones.
+A machine that cannot honour the pin (no AVX2, not x86-64) or a user who opts out with
+``LMF_NUMERICS=native`` gets one warning, and :func:`record` writes what was in effect into every
+``run.json``. GPU kernels are not pinned: CUDA results depend on the GPU and its libraries.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import platform
+import re
+import sys
+import warnings
+from pathlib import Path
+
+#: Enters every run's identity; raise it when the pinned kernels change.
+NUMERICS_VERSION = "avx2-1"
+#: The environment of the pinned numerics (see the module docstring).
+PINNED = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_CBWR": "AVX2,STRICT",
+    "NPY_ENABLE_CPU_FEATURES": "X86_V3",
+    "OPENBLAS_CORETYPE": "Haswell",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+#: Setting this to ``native`` leaves every library on its own kernels (for speed measurements).
+OPT_OUT = "LMF_NUMERICS"
+#: The CPU flags the pinned kernels need.
+REQUIRED_FLAGS = ("avx2", "fma")
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux reports them (empty where ``/proc/cpuinfo`` is absent)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    match = re.search(r"^flags\s*:(.*)$", text, flags=re.MULTILINE)
+    return set(match.group(1).split()) if match else set()
+
+
+def obstacle() -> str | None:
+    """Why this process cannot compute with the pinned kernels, or ``None`` when it can."""
+    if os.environ.get(OPT_OUT, "").lower() == "native":
+        return f"{OPT_OUT}=native leaves every library on its native kernels"
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return f"this is a {platform.machine()} CPU, and the pinned kernels are x86-64 ones"
+    missing = [flag for flag in REQUIRED_FLAGS if flag not in cpu_flags()]
+    if missing:
+        return f"this CPU lacks {', '.join(missing)}"
+    return None
+
+
+#: Whether NumPy was loaded, and whether the environment was pinned already (by a parent
+#: process), when lmf was first imported in this process.
+_NUMPY_BEFORE = "numpy" in sys.modules
+_INHERITED = all(os.environ.get(name) == value for name, value in PINNED.items())
+#: Why this process does not compute with the pinned kernels (``None``: it does).
+_problem: str | None = "lmf.numerics.pin() was not called"
+
+
+def pin() -> bool:
+    """Set :data:`PINNED` in this process's environment (inherited by its children); return
+    whether the pin holds. Warns once when it cannot: the machine, an opt-out, or torch or NumPy
+    having chosen their kernels before ``lmf`` was imported. The thread counts are pinned in
+    every case."""
+    global _problem
+    problem = obstacle()
+    if problem is None:
+        os.environ.update(PINNED)
+        problem = _chosen_before_pin()
+    else:
+        os.environ.update({name: value for name, value in PINNED.items()
+                           if name.endswith("_NUM_THREADS")})
+    _problem = problem
+    if problem is not None:
+        _warn_once(problem)
+    return problem is None
+
+
+def _chosen_before_pin() -> str | None:
+    """NumPy picks its SIMD loops and OpenBLAS core when it loads; torch picks ATen's kernels at
+    its first computation."""
+    late = ["NumPy"] if _NUMPY_BEFORE and not _INHERITED else []
+    if "torch" in sys.modules and sys.modules["torch"].backends.cpu.get_cpu_capability() != "AVX2":
+        late.append("torch")
+    if not late:
+        return None
+    return (f"{' and '.join(late)} chose its kernels before lmf was imported; import lmf "
+            "before torch and NumPy")
+
+
+@functools.cache
+def _warn_once(problem: str) -> None:
+    warnings.warn(f"CPU numerics are not pinned ({problem}): CPU runs compute with this "
+                  "machine's own kernels, so their numbers may differ from the committed ones; "
+                  "run.json records it", RuntimeWarning, stacklevel=3)
+
+
+def pinned() -> bool:
+    """True when this process computes with the pinned kernels."""
+    return _problem is None
+
+
+def lock_digest() -> str | None:
+    """sha256 of the repository's ``requirements.lock`` (the environment's recipe), if present."""
+    from lmf.paths import repo_root
+
+    file = repo_root() / "requirements.lock"
+    return hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
+
+
+def record() -> dict:
+    """What computed this process's numbers, for ``run.json``: whether the pin holds (and why
+    not), the variables in effect, the kernels each library reports, and the library builds."""
+    import numpy as np
+    import torch
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    from threadpoolctl import threadpool_info
+
+    return {
+        "version": NUMERICS_VERSION,
+        "pinned": pinned(),
+        "not_pinned_because": _problem,
+        "environment": {name: os.environ.get(name) for name in PINNED},
+        "cpu": platform.processor() or platform.machine(),
+        "aten_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkldnn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        "numpy_simd": [name for name in __cpu_dispatch__ if __cpu_features__[name]
+                       and _enabled_numpy(name)],
+        "blas": [{key: info.get(key) for key in ("internal_api", "version", "architecture",
+                                                  "num_threads")}
+                 for info in threadpool_info()],
+        "builds": {"torch": torch.__version__, "numpy": np.__version__,
+                   "torch_config": _torch_libraries(torch.__config__.show())},
+        "lock_sha256": lock_digest(),
+    }
+
+
+def _enabled_numpy(feature: str) -> bool:
+    enabled = os.environ.get("NPY_ENABLE_CPU_FEATURES")
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    return feature not in disabled and (enabled is None or feature in enabled.split())
+
+
+def _torch_libraries(config: str) -> list[str]:
+    """The math libraries of torch's build summary (MKL, oneDNN, OpenMP lines)."""
+    return [line.strip(" -") for line in config.splitlines()
+            if any(word in line for word in ("Math Kernel", "MKL-DNN", "oneDNN", "OpenMP"))]
+
