@@ -10,6 +10,9 @@ CUDA device (``benchmarks/gpu_check.py`` runs exactly these, ``pytest -m cuda te
 
 from __future__ import annotations
 
+import lmf  # noqa: F401 - first: it pins the CPU numerics before NumPy and torch load
+
+# isort: split
 import os
 import pickle
 import shutil

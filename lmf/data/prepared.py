@@ -20,6 +20,7 @@ otherwise (for example a group split read from a cache built for the paper split
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from functools import cached_property
@@ -30,6 +31,7 @@ import pandas as pd
 
 from lmf.atomic import write_atomically
 from lmf.data.cache import ON_ERROR, ImageCache, build_cache, cache_key
+from lmf.data.content import file_digests
 from lmf.data.registry import get_source, read_index, resolve_root, source_params
 from lmf.data.splits import PARTS, group_split, paper_split
 from lmf.errors import ConfigError, DataError, unknown_choice
@@ -200,15 +202,28 @@ def check_dataset(name: str, params: dict) -> None:
 
 @functools.lru_cache(maxsize=256)
 def _fingerprint(name: str, root: str | None, size: int, params: str) -> str:
-    return _listed(name, root, size, json.loads(params))[3]
+    source, _, index, list_key = _listed(name, root, size, json.loads(params))
+    return cache_key(list_key, content_digest(source, index, size))
+
+
+def content_digest(source, index: pd.DataFrame, size: int) -> str:
+    """What the samples of ``index`` hold: the sha256 of every image file, in index order
+    (``lmf.data.content``: cached by path, size and mtime), or, for an in-memory source, of the
+    images it loads at ``size`` px."""
+    if source.on_disk:
+        return cache_key(file_digests(index["path"].tolist()))
+    images = source.load_images(index.reset_index(drop=True), size)
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
 
 
 def fingerprint(name: str, root=None, *, size: int = 224, **params) -> str:
-    """What a dataset *is*, independent of where it lies: the digest of its source, options and
-    every (sample id relative to the root, label), i.e. the ``list key`` of its cache folder.
+    """What a dataset *is*, independent of where it lies: the digest of its source, options,
+    every (sample id relative to the root, label) (the ``list key`` of its cache folder) and
+    every sample's content (:func:`content_digest`).
 
-    The same files under two roots give the same fingerprint; another file list or label gives
-    another. Computed once per process and root (indexing reads the label files, not images).
+    The same files under two roots give the same fingerprint; another file list, label or image
+    content gives another. Computed once per process and root; image files are hashed once and
+    then recognised by their stat.
     ``prepare``'s own options (``seed``, ``on_error``) are ignored: the split is named by the
     run's ``split`` and seed, not by the data.
     """

@@ -45,6 +45,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from lmf.atomic import write_bytes
 from lmf.data.cache import cache_key
+from lmf.data.content import file_digests
 from lmf.data.decode import load_image
 from lmf.data.registry import read_index
 from lmf.data.sources.base import image_files
@@ -154,7 +155,8 @@ def load_seg_data(name: str, root=None, *, size: int, **params) -> SegData:
 
 def seg_fingerprint(name: str, root=None, *, size: int, **params) -> str:
     """A digest of what the data is (never where it lives): source, options, and each sample's
-    relative id with its image and mask file sizes (for ``digits_seg``, the arrays)."""
+    relative id with the sha256 of its image and mask files (``lmf.data.content``; for
+    ``digits_seg``, of the arrays)."""
     options = seg_dataset_options(name, params)
     folder = _root(name, root)
     if folder is None:
@@ -167,9 +169,11 @@ def seg_fingerprint(name: str, root=None, *, size: int, **params) -> str:
 @functools.lru_cache(maxsize=32)
 def _file_fingerprint(name: str, folder: str, options: str) -> str:
     samples, class_names = _samples(name, Path(folder), json.loads(options))
+    images = file_digests([image for _, image, _, _ in samples])
+    masks = file_digests([mask for _, _, mask, _ in samples])
     return cache_key(name, json.loads(options), class_names,
-                     [(sample_id, image.stat().st_size, mask.stat().st_size)
-                      for sample_id, image, mask, _ in samples])
+                     [(sample_id, image, mask) for (sample_id, *_), image, mask
+                      in zip(samples, images, masks, strict=True)])
 
 
 def _load_files(name: str, folder: str, size: int, options: str) -> SegData:
