@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,37 @@ def test_the_store_imports_neither_the_engine_nor_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
+
+
+#: HAM10000's classes, four images each: every class lands in train, val and test.
+HAM = ("MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC")
+
+
+def _ham_config(tiny_config, root):
+    """The tiny run of the HAM10000 fixture tree at ``root``."""
+    return tiny_config(dataset="ham10000", data_root=str(root))
+
+
+def test_altered_pixels_under_the_same_file_names_are_another_run(trees, data_home, tmp_path,
+                                                                   tiny_config):
+    per_class = [c for c in HAM for _ in range(4)]
+    first = trees.ham_ground_truth(tmp_path / "first" / "ham10000", per_class)
+    second = shutil.copytree(first, tmp_path / "second" / "ham10000")
+    for name in sorted((second / "images").iterdir())[:2]:
+        trees.write_image(name, 1000 + len(name.name), (12, 9))  # same name, other pixels
+    one, other = _ham_config(tiny_config, first), _ham_config(tiny_config, second)
+    assert one.identity()["data"] != other.identity()["data"]
+    assert one.run_id != other.run_id
+
+
+def test_identical_copies_and_touched_files_are_the_same_run(trees, data_home, tmp_path,
+                                                             tiny_config):
+    per_class = [c for c in HAM for _ in range(4)]
+    first = trees.ham_ground_truth(tmp_path / "first" / "ham10000", per_class)
+    second = shutil.copytree(first, tmp_path / "second" / "ham10000")
+    expected = _ham_config(tiny_config, first).run_id
+    assert _ham_config(tiny_config, second).run_id == expected
+    for image in sorted((second / "images").iterdir())[:3]:
+        stat = image.stat()
+        os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert _ham_config(tiny_config, second).run_id == expected
