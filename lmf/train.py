@@ -92,7 +92,7 @@ class _Trainer:
 
     def __init__(self, config: RunConfig, identity: dict, path: Path, quiet: bool) -> None:
         self.config, self.identity, self.path, self.quiet = config, identity, path, quiet
-        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.started = datetime.datetime.now(datetime.UTC)
         self.device = resolve_device(config.device)
         cuda = self.device.type == "cuda"
         self.autocast_enabled = config.amp and cuda

@@ -116,7 +116,7 @@ class _SegTrainer:
 
     def __init__(self, config: SegConfig, identity: dict, path: Path, quiet: bool) -> None:
         self.config, self.identity, self.path, self.quiet = config, identity, path, quiet
-        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.started = datetime.datetime.now(datetime.UTC)
         self.device = resolve_device(config.device)
         self.autocast_enabled = config.amp and self.device.type == "cuda"
         self.parts = run_data(config)
