@@ -63,14 +63,25 @@ def save_table(df: pd.DataFrame, name: str, profile: str | None = None, *,
     return [csv, md]
 
 
+#: Metadata matplotlib writes by default that changes with the time or the installed version;
+#: ``None`` removes a key (PNG: the Agg backend's ``Software``; PDF: the info dictionary's
+#: ``Creator``, ``Producer`` and ``CreationDate``). Nothing else in either file varies between
+#: processes: the PDF backend names its objects and font subsets deterministically.
+FIGURE_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None},
+}
+
+
 def save_figure(fig, name: str, profile: str | None = None, *, dpi: int = 150) -> list[Path]:
     """Write a matplotlib figure as ``<name>.png`` and ``<name>.pdf`` into ``figures/<profile>/``.
 
-    Creation dates and software versions are left out of the files' metadata, so regenerating
-    the same figure gives the same bytes. Returns the two paths.
+    Creation dates and software versions are left out of the files' metadata
+    (:data:`FIGURE_METADATA`), so the same figure gives the same bytes in any process and with
+    any matplotlib release that draws it alike. Returns the two paths.
     """
     paths = []
-    for fmt, metadata in (("png", {"Software": None}), ("pdf", {"CreationDate": None})):
+    for fmt, metadata in FIGURE_METADATA.items():
         paths.append(_write_atomically(
             _target(name, profile, f".{fmt}"),
             lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(
