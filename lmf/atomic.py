@@ -45,8 +45,11 @@ def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -
         with open(temporary, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
-    except OSError as error:
-        raise storage_error(error, path.parent) from error
+    except (OSError, RuntimeError) as error:
+        failure = storage_error(error, path.parent)
+        if failure is error:
+            raise
+        raise failure from error
     finally:
         temporary.unlink(missing_ok=True)
     return path
@@ -57,20 +60,63 @@ def write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     return write_atomically(path, lambda temporary: temporary.write_bytes(payload))
 
 
-def storage_error(error: OSError, folder: Path) -> OSError | StorageError:
+def storage_error(error: Exception, folder: Path) -> Exception:
     """A StorageError naming ``folder`` when ``error`` is the storage's fault, else ``error``.
 
     A ``folder`` that could not be created is named by its nearest existing parent: the folder
-    that refused it.
+    that refused it. Besides OSErrors with an errno of :data:`_ADVICE`, a short write of torch's
+    zip writer on a full disk counts: see :func:`_full_disk_short_write`.
     """
-    advice = _ADVICE.get(error.errno)
+    folder = _existing(Path(folder))
+    if isinstance(error, OSError):
+        advice, reason = _ADVICE.get(error.errno), error.strerror
+    elif _full_disk_short_write(error, folder):
+        advice, reason = _ADVICE[errno.ENOSPC], os.strerror(errno.ENOSPC)
+    else:
+        advice = None
     if advice is None:
         return error
-    folder = Path(folder)
+    return StorageError(f"cannot write to {folder}: {advice} ({reason}); nothing "
+                        "half-written was left, and rerunning the same command continues")
+
+
+def _existing(folder: Path) -> Path:
+    """``folder`` or its nearest parent that exists."""
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
-    return StorageError(f"cannot write to {folder}: {advice} ({error.strerror}); nothing "
-                        "half-written was left, and rerunning the same command continues")
+    return folder
+
+
+#: Words of the RuntimeError torch's zip writer (PytorchStreamWriter) raises on a short write.
+_SHORT_WRITE_WORDS = ("PytorchStreamWriter", "inline_container", "unexpected pos")
+
+#: Free space below which a short write is taken for a full disk (the partial file still counts).
+_NEARLY_FULL = 1 << 20
+
+
+def _full_disk_short_write(error: Exception, folder: Path) -> bool:
+    """Whether ``error`` is torch's writer failing because ``folder``'s disk is full.
+
+    ``torch.save`` reports a full disk as ``RuntimeError: [enforce fail at inline_container.cc]
+    unexpected pos ...`` with no errno, so the disk itself is asked: called while the partial
+    file still exists, it finds (almost) no free space left when that was the cause.
+    """
+    if not isinstance(error, RuntimeError):
+        return False
+    if not any(word in str(error) for word in _SHORT_WRITE_WORDS):
+        return False
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL
+    except OSError:
+        return False
+
+
+def format_size(size: float) -> str:
+    """``size`` bytes in the unit that shows it: ``512 B``, ``3.4 KiB``, ``120.0 MiB``, ``2.50 GiB``."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.2f} {unit}" if unit == "GiB" else f"{size / scale:.1f} {unit}"
+    return f"{int(size)} B"
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lmf.atomic import remove_stale_temporaries, storage_error, temporary_sibling
+from lmf.atomic import format_size, remove_stale_temporaries, storage_error, temporary_sibling
 from lmf.data.decode import load_image
 from lmf.errors import DataError, StorageError, unknown_choice
 from lmf.machine import decoding_threads
@@ -103,8 +103,8 @@ def _check_free_space(folder: Path, needed: int) -> None:
     margin = 64 * 2**20  # ids.csv, meta.json and the file system's own needs
     if needed + margin > free:
         raise StorageError(
-            f"cannot build the image cache in {folder}: it needs {needed / 2**30:.2f} GiB and "
-            f"{free / 2**30:.2f} GiB are free; free some space, or move the data folder to a "
+            f"cannot build the image cache in {folder}: it needs {format_size(needed)} and "
+            f"{format_size(free)} are free; free some space, or move the data folder to a "
             "bigger disk (LMF_DATA), or cache at a smaller image size")
 
 

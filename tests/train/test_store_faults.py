@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import lmf.data.cache
+import lmf.data.content
 import lmf.train
 from lmf import runs
 from lmf.cli import main
@@ -221,6 +222,34 @@ def test_cli_train_on_a_full_disk_exits_2_with_one_line(tiny_config, tmp_path, m
     assert err.startswith(f"lmf train: error: cannot write to {path}: the disk is full")
 
 
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A real 3 MiB tmpfs mounted at ``tmp_path/full`` (needs root; skipped where mount fails)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3M", "tmpfs", str(folder)],
+                           capture_output=True, text=True)
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {mount.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_cli_train_onto_a_really_full_disk_is_one_line_naming_the_folder(small_tmpfs):
+    results = small_tmpfs / "R"
+    command = [sys.executable, "-m", "lmf.cli", "train", "--profile", "cpu", "--epochs", "1",
+               "--image-size", "16", "--results", str(results), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    [run] = [p for p in results.iterdir() if p.name != runs.LOGS]
+    assert line.startswith(f"lmf train: error: cannot write to {run}: the disk is full")
+    assert temporaries(results) == []
+
+
 def test_stale_temporaries_of_dead_processes_are_removed_on_the_next_start(tiny_config, tmp_path):
     config = tiny_config(epochs=1)
     path = runs.make_run_dir(runs.run_dir(config.identity(), tmp_path))
@@ -239,9 +268,11 @@ def test_cache_that_does_not_fit_the_disk_is_refused_before_writing(image_tree, 
     root = image_tree(tmp_path / "tree")
     free = shutil.disk_usage(tmp_path)._replace(free=10 * 2**20)
     monkeypatch.setattr(lmf.data.cache.shutil, "disk_usage", lambda folder: free)
-    with pytest.raises(StorageError, match=r"cannot build the image cache in .*0\.01 GiB are free"):
+    refused = r"cannot build the image cache in .*: it needs .* KiB and 10\.0 MiB are free"
+    with pytest.raises(StorageError, match=refused):
         fit(tree_config(root, epochs=1), tmp_path / "results", quiet=True)
-    assert [p for p in data_home.rglob("*") if p.is_file()] == []
+    written = [p for p in data_home.rglob("*") if p.is_file()]
+    assert [p.name for p in written] == [lmf.data.content.CACHE_NAME]  # digests, no image cache
     assert temporaries(data_home) == []
     assert [p.name for p in (tmp_path / "results").iterdir()] == [runs.LOGS]  # no run folder
 
