@@ -15,13 +15,13 @@ from lmf.profiles import PAPER_PROFILES, PROFILES, get_profile
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_environment_yml_installs_the_package_from_pyproject():
+def test_environment_yml_installs_the_lock_and_the_package():
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     deps = environment["dependencies"]
     python = next(d for d in deps if isinstance(d, str) and d.startswith("python"))
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
-    assert pip_section == ["-e .[dev]"]  # nothing listed twice: pyproject is the source of truth
+    assert pip_section == ["-r requirements.lock", "-e ."]  # the lock is the environment
     assert "pip" in deps
     minimum = project["requires-python"].removeprefix(">=")
     assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
