@@ -14,7 +14,8 @@ selected notebook and fit the type its parameters cell gives it (``lmf.parameter
 Training happens inside the notebooks through ``lmf.sweep.ensure``, which skips finished runs,
 so a second call only re-draws figures. While a notebook trains, every finished run is echoed
 as ``run k/N …`` (the ``LMF_PROGRESS`` channel of ``lmf.sweep.progress``); ``verbose`` streams
-the notebooks' own output instead. Kernels talk over IPC sockets, not unencrypted TCP.
+the notebooks' own output instead. Kernels talk over IPC sockets, not unencrypted TCP, in a
+temporary folder removed when the notebook ends.
 """
 
 from __future__ import annotations
@@ -110,10 +111,11 @@ def _failure(notebook: Path, executed: Path, shown: str, error, timeout: float |
         f"executed copy with the traceback: {shown}")
 
 
-def _ipc_kernel_manager():
-    """A kernel manager whose kernels listen on IPC sockets (files next to the connection file,
-    readable by this user only) instead of TCP ports without encryption, which ipykernel warns
-    about for every kernel it starts."""
+def _ipc_kernel_manager(sockets: Path):
+    """A kernel manager whose kernels listen on IPC sockets instead of TCP ports without
+    encryption, which ipykernel warns about for every kernel it starts. The sockets are files
+    ``kernel-ipc-<port>`` in the folder ``sockets`` (readable by this user only), never in the
+    working directory."""
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -121,6 +123,10 @@ def _ipc_kernel_manager():
         @default("transport")
         def _transport_default(self) -> str:
             return "ipc"
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            return str(sockets / "kernel-ipc")
 
     return IpcKernelManager
 
@@ -172,17 +178,19 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, *,
     declared = notebook_parameters(notebook)
     parameters = {name: value for name, value in parameters.items() if name in declared}
     start = time.perf_counter()
+    sockets = tempfile.TemporaryDirectory(prefix="lmf-kernel-")
     try:
         papermill.execute_notebook(
             str(notebook), str(executed), parameters=parameters or None, kernel_name="python3",
             cwd=str(repo_root()), progress_bar=False, log_output=False,
             stdout_file=sys.stdout if verbose else None,
-            stderr_file=sys.stderr if verbose else None,
-            execution_timeout=timeout, kernel_manager_class=_ipc_kernel_manager())
+            stderr_file=sys.stderr if verbose else None, execution_timeout=timeout,
+            kernel_manager_class=_ipc_kernel_manager(Path(sockets.name)))
     except (papermill.PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
         raise _failure(notebook, executed, shown or display_path(executed), error,
                        timeout) from None
     finally:
+        sockets.cleanup()
         if executed.exists():
             clean_executed(executed, shown or display_path(executed), committed=committed)
     return time.perf_counter() - start
@@ -246,3 +254,43 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
                 echo(f"    done in {seconds:.0f} s -> {shown}", flush=True)
     echo(f"figures and tables: {display_path(figures_dir(profile))}/")
     return done
+
+
+def committed_tables(profile: str) -> Path:
+    """The folder of the committed tables of ``profile``: ``figures/<profile>/`` of the
+    repository, wherever ``LMF_FIGURES`` points."""
+    return repo_root() / "figures" / profile
+
+
+def check(profile: str = "cpu", *, against: str | os.PathLike | None = None,
+          only: str | Sequence[str] | None = None, parameters: dict | None = None,
+          echo=print, **options) -> list:
+    """Reproduce into a temporary figures folder and compare its tables with the committed ones.
+
+    The notebooks run as in :func:`reproduce` (``only`` and ``options`` are passed on) with
+    ``LMF_FIGURES`` pointing to a temporary folder, so the committed figures are never
+    overwritten; the folder is deleted afterwards. ``against`` is the folder of committed tables
+    (default :func:`committed_tables`). Numbers must be equal when this process computes with
+    the pinned numerics (``lmf.numerics.pinned()``), else within the tolerance of
+    ``lmf.regression``. With ``only``, committed tables the selected notebooks do not write are
+    not reported. Returns one ``lmf.regression.TableReport`` per table."""
+    from lmf import numerics
+    from lmf.regression import compare_tables
+
+    if parameters:
+        raise ConfigError("a check reproduces the committed tables with the notebooks' own "
+                          "parameters; drop the overrides (-p)")
+    if options.get("in_place"):
+        raise ConfigError("a check writes into a temporary folder; drop --in-place")
+    committed = Path(against).expanduser().resolve() if against else committed_tables(profile)
+    if not any(committed.glob("*.csv")):
+        raise ConfigError(f"no committed tables (*.csv) in {display_path(committed)}")
+    exact = numerics.pinned()
+    if not exact:
+        echo(f"numerics not pinned ({numerics.obstacle() or 'see lmf.numerics'}): numbers are "
+             "compared within one unit of their last printed digit", flush=True)
+    with tempfile.TemporaryDirectory(prefix="lmf-check-") as figures:
+        with _environment(LMF_FIGURES=figures):
+            reproduce(profile, only=only, echo=echo, **options)
+        return compare_tables(Path(figures) / profile, committed, exact=exact,
+                              partial=only is not None)

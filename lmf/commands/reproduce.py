@@ -6,12 +6,19 @@ Examples::
     lmf reproduce --only 01,04             # two notebooks
     lmf reproduce -p EPOCHS=2 -p SEEDS=3   # override notebook parameters
     lmf reproduce --profile paper --launcher slurm --results /scratch/lmf
+    lmf reproduce --check                  # are the committed tables what the code makes?
 
 Each notebook prints one line when it starts and one when it ends; while it trains, one line
 per finished run (run 7/15 digits_lt-resnet50-lmf done in 42 s). --verbose shows the notebooks'
 own output instead. An override (-p) must be a parameter of a selected notebook, with a value of
 the type its parameters cell gives it. A cell that runs past the timeout stops the notebook;
 finished training runs are kept, so running the command again resumes from them.
+
+--check reproduces into a temporary figures folder, leaves the committed figures/<profile>/
+alone and compares its tables with them: one line per table that drifted (the largest
+difference and where), a summary line, and exit status 1 when any table differs. With the
+pinned CPU numerics the numbers must be equal; without them, within one unit of their last
+printed digit.
 """
 
 from __future__ import annotations
@@ -48,6 +55,12 @@ def register(subparsers) -> None:
     parser.add_argument("--in-place", action="store_true",
                         help="execute the notebooks themselves (refreshes the committed cpu "
                              "outputs, without progress bars and timings)")
+    parser.add_argument("--check", action="store_true",
+                        help="reproduce into a temporary folder and compare the tables with the "
+                             "committed ones; exit status 1 when any differs")
+    parser.add_argument("--against", metavar="DIR",
+                        help="with --check: the folder of committed tables (default: "
+                             "figures/<profile>/ of the repository)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="stream the notebooks' own output (default: one line per finished "
                              "training run)")
@@ -67,9 +80,31 @@ def parse_parameters(items: list[str]) -> dict:
     return parameters
 
 
+def run_check(args) -> int:
+    """``--check``: reproduce into a temporary folder, print the tables that differ from the
+    committed ones and a summary; 1 when any differs, else 0."""
+    from lmf.regression import summary
+    from lmf.reproduce import check
+
+    reports = check(args.profile, against=args.against, only=args.only, results=args.results,
+                    launcher=args.launcher, notebooks=args.notebooks, timeout=args.timeout,
+                    parameters=parse_parameters(args.parameter), verbose=args.verbose)
+    for report in reports:
+        if report.status != "same":
+            print(report.line())
+    print(summary(reports))
+    return 1 if any(report.failed for report in reports) else 0
+
+
 def run(args) -> int:
     from lmf.reproduce import reproduce
 
+    if args.against and not args.check:
+        raise ConfigError("--against goes with --check")
+    if args.check:
+        if args.in_place:
+            raise ConfigError("--check writes into a temporary folder; drop --in-place")
+        return run_check(args)
     start = time.perf_counter()
     done = reproduce(args.profile, only=args.only, results=args.results, launcher=args.launcher,
                      notebooks=args.notebooks, in_place=args.in_place, timeout=args.timeout,
