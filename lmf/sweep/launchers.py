@@ -21,11 +21,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing.managers import SyncManager
 from pathlib import Path
 
 from lmf import machine
 from lmf.errors import ConfigError, unknown_choice
 from lmf.runs import run_id
+from lmf.sweep.parent import die_with_parent
 from lmf.sweep.worker import config_of, log_path, run_one
 
 #: SLURM options and the submitit parameter each becomes.
@@ -50,13 +52,15 @@ def launch_local(tasks, results, *, jobs=1, report=_no_report, runs_per_gpu=1, *
     if workers == 1 or len(tasks) == 1:
         return [report(task, run_one(task, str(results))) for task in tasks]
     context = multiprocessing.get_context("spawn")
-    pinning = {}
+    slots = None
     if gpus > 1:
-        slots = context.Manager().Queue()
+        manager = SyncManager(ctx=context)
+        manager.start(die_with_parent, (os.getpid(),))
+        slots = manager.Queue()
         for slot in range(workers):
             slots.put(slot % gpus)
-        pinning = {"initializer": _pin_gpu, "initargs": (slots,)}
-    with ProcessPoolExecutor(workers, mp_context=context, **pinning) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(os.getpid(), slots)) as pool:
         futures = {pool.submit(run_one, task, str(results)): task for task in tasks}
         for future in as_completed(futures):
             report(futures[future], future.result())
@@ -165,6 +169,13 @@ def _lost_job(task, results, job, error) -> dict:
     return {"run_id": name, "ok": False, "log": str(log_path(identity, results)),
             "error": f"job {job.job_id} ended without a result ({job.state}, "
                      f"{type(error).__name__}); submitit output in {job.paths.stderr}"}
+
+
+def _start_worker(parent_pid: int, slots) -> None:
+    """Set up a local worker: it ends with the sweep, and takes a GPU slot when there are any."""
+    die_with_parent(parent_pid)
+    if slots is not None:
+        _pin_gpu(slots)
 
 
 def _pin_gpu(slots) -> None:
