@@ -3,6 +3,7 @@ runs that nobody waits for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,11 +48,12 @@ def test_workers_of_a_killed_sweep_exit(tmp_path):
         [sys.executable, "-m", "lmf.cli", "sweep", "hparams", "--profile", "cpu", "--jobs", "2",
          "--results", str(results)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers = []
     try:
         logs = results / "logs"
         _wait_for(lambda: len(list(logs.glob("*.log"))) >= 2 if logs.is_dir() else False, 240,
                   "both workers to start a run")
-        workers = [child.pid for child in psutil.Process(sweep.pid).children(recursive=True)]
+        workers += [child.pid for child in psutil.Process(sweep.pid).children(recursive=True)]
         assert len(workers) >= 2
         sweep.kill()
         sweep.wait()
@@ -59,8 +61,9 @@ def test_workers_of_a_killed_sweep_exit(tmp_path):
     finally:
         if sweep.poll() is None:
             os.killpg(sweep.pid, signal.SIGKILL)
-        for pid in psutil.Process().children(recursive=True):
-            pid.kill()
+        for pid in _gone(workers, within=0):  # never leave a worker of a failed check behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 #: A worker: ends with its parent (``argv[2]``), the kernel's way or the watchdog's (``argv[1]``).
