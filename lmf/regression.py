@@ -73,8 +73,8 @@ class TableReport:
         return "; ".join(parts)
 
 
-def _read(path: Path) -> pd.DataFrame:
-    """A CSV file as text cells: nothing parsed, nothing turned into NaN."""
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV table as text cells: nothing parsed, nothing turned into NaN."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
@@ -116,7 +116,8 @@ def compare_frames(name: str, committed: pd.DataFrame, regenerated: pd.DataFrame
             f"{regenerated.shape[0]} rows instead of {committed.shape[0]}"))
     largest, where, detail, close = None, None, "", False
     for column in committed.columns:
-        for row, (old, new) in enumerate(zip(committed[column], regenerated[column]), start=1):
+        pairs = zip(committed[column], regenerated[column], strict=True)
+        for row, (old, new) in enumerate(pairs, start=1):
             if old == new:
                 continue
             a, b = _number(old), _number(new)
@@ -153,7 +154,7 @@ def compare_tables(regenerated: str | os.PathLike, committed: str | os.PathLike,
         elif name not in old:
             reports.append(TableReport(name, "new", detail="not in the committed tables"))
         else:
-            reports.append(compare_frames(name, _read(old[name]), _read(new[name]),
+            reports.append(compare_frames(name, read_table(old[name]), read_table(new[name]),
                                           exact=exact))
     return reports
 
