@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from nbval.plugin import comment_markers, find_metadata_tags, metadata_tags
 
+from lmf.parameters import cell_parameters
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_data_exploration", "02_loss_derivations", "03_training",
@@ -68,11 +70,27 @@ def test_one_parameters_cell_with_upper_case_names_starting_with_profile(noteboo
     cell = tagged[0]
     assert cell.cell_type == "code"
     body = ast.parse(cell.source).body
-    assert all(isinstance(statement, ast.Assign) for statement in body)
-    names = [target.id for statement in body for target in statement.targets]
+    assert all(isinstance(statement, ast.Assign | ast.AnnAssign) for statement in body)
+    names = [target.id for statement in body
+             for target in (statement.targets if isinstance(statement, ast.Assign)
+                            else [statement.target])]
     assert names[0] == "PROFILE"
     assert ast.literal_eval(body[0].value) == "cpu"
     assert all(name.isupper() for name in names), names
+
+
+def test_every_parameter_is_typed(notebook):
+    """Each parameter carries an annotation lmf.parameters understands, so that a mistyped
+    ``lmf reproduce -p`` value is refused before the notebook runs."""
+    path, nb = notebook
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    parameters = cell_parameters(cell.source, path.name)
+    body = ast.parse(cell.source).body
+    untyped = [s.targets[0].id for s in body if isinstance(s, ast.Assign)]
+    if untyped and path.stem.startswith("07"):
+        pytest.skip("notebook 07's parameters are typed by its own change")
+    assert not untyped, untyped
+    assert all(p.types is not None for p in parameters.values()), parameters
     for statement in body:  # literal values only, so papermill can override them
         ast.literal_eval(statement.value)
     # the parameters cell comes before any other code
@@ -85,9 +103,9 @@ def test_training_notebooks_take_results_launcher_and_sizes(notebook):
     if "ensure" in calls:
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         for name in ("RESULTS", "LAUNCHER", "DATA_ROOT"):
-            assert re.search(rf"^{name} = ", parameters.source, re.MULTILINE), name
+            assert re.search(rf"^{name}(: [^=]+)? = ", parameters.source, re.MULTILINE), name
         for name in ("EPOCHS", "IMAGE_SIZE", "BATCH_SIZE"):  # None: the profile's
-            assert re.search(rf"^{name} = None ", parameters.source, re.MULTILINE), name
+            assert re.search(rf"^{name}(: [^=]+)? = None ", parameters.source, re.MULTILINE), name
             used = [c for c in _code(nb)[1:] if re.search(rf"\b{name}\b", c.source)]
             assert used, f"{name} is declared but never used"
 
@@ -96,7 +114,7 @@ def test_notebooks_that_prepare_data_take_the_image_size(notebook):
     _, nb = notebook
     if "prepare" in set().union(*(_calls(c.source) for c in _code(nb))):
         parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-        assert re.search(r"^IMAGE_SIZE = None ", parameters.source, re.MULTILINE)
+        assert re.search(r"^IMAGE_SIZE(: [^=]+)? = None ", parameters.source, re.MULTILINE)
 
 
 def test_training_only_through_ensure_and_never_in_a_figure_cell(notebook):
