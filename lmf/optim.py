@@ -32,12 +32,22 @@ from dataclasses import dataclass
 import torch
 
 
+#: Devices with PyTorch's fused optimiser kernels (one pass over all parameters per step).
+FUSED_DEVICES = ("cpu", "cuda")
+
+
 def build_optimizer(config, parameters) -> torch.optim.Optimizer:
-    """The run's optimiser over ``parameters`` (see the module docstring)."""
+    """The run's optimiser over ``parameters`` (see the module docstring).
+
+    On the CPU and CUDA it is PyTorch's fused implementation (``fused=True``): the same update
+    rule in one vectorised kernel instead of a Python loop of per-tensor operations, about 6x
+    faster per step on the CPU, where the loop was a sixth of a cpu-profile run."""
+    parameters = list(parameters)
+    fused = {"fused": True} if all(p.device.type in FUSED_DEVICES for p in parameters) else {}
     if config.optimizer == "sgd":
         return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+                               weight_decay=config.weight_decay, **fused)
+    return torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay, **fused)
 
 
 @dataclass(frozen=True)

@@ -148,3 +148,33 @@ def test_error_table_lays_seeds_beside_the_published_numbers():
     per_class = per_class_accuracy(rows).set_index(["loss", "class"])
     assert per_class.loc[("ldam_drw", "a"), "accuracy"] == pytest.approx(90.5)
     assert per_class.loc[("ldam_drw", "b"), "train_images"] == 10
+
+
+@pytest.mark.parametrize("profile, loss", [("cpu", "lmf"), ("cifar_lt", "ldam_drw")])
+def test_the_fused_optimiser_takes_the_steps_of_the_per_tensor_one(profile, loss):
+    """The fused kernels (one pass over all tensors) apply the same update rule as PyTorch's
+    per-tensor loop: after 20 steps the weights agree to float32 rounding."""
+    config = get_profile(profile).config(next(iter(get_profile(profile).datasets)),
+                                         next(iter(get_profile(profile).models)), loss)
+    generator = torch.Generator().manual_seed(0)
+    start = [torch.randn(64, 32, generator=generator), torch.randn(32, generator=generator)]
+    grads = [[torch.randn_like(t) for t in start] for _ in range(20)]
+
+    def train(make):
+        weights = [torch.nn.Parameter(t.clone()) for t in start]
+        optimizer = make(weights)
+        for step in grads:
+            for weight, grad in zip(weights, step, strict=True):
+                weight.grad = grad.clone()
+            optimizer.step()
+        return optimizer, weights
+
+    fused, fused_weights = train(lambda w: build_optimizer(config, w))
+    group = fused.param_groups[0]
+    assert group["fused"] is True
+    reference_class = type(fused)
+    options = {k: group[k] for k in ("lr", "weight_decay") } | (
+        {"momentum": group["momentum"]} if reference_class is torch.optim.SGD else {})
+    _, loop_weights = train(lambda w: reference_class(w, foreach=False, **options))
+    for got, expected in zip(fused_weights, loop_weights, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
