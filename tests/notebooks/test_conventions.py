@@ -179,3 +179,18 @@ def test_some_outputs_are_checked_by_nbval():
                if any(_checked_by_nbval(c) for c in _code(_read(p)))]
     assert {"01_data_exploration", "02_loss_derivations", "04_per_class_analysis",
             "06_hyperparameter_study"} <= set(checked)
+
+
+#: What papermill and nbclient record about one execution: the notebook's start, end and
+#: duration, and per cell papermill's timing and nbclient's ``execution`` timestamps.
+TIMING_KEYS = ("start_time", "end_time", "duration")
+
+
+def test_committed_without_execution_timings(notebook):
+    _, nb = notebook
+    record = nb.metadata.get("papermill", {})
+    assert not [key for key in TIMING_KEYS if key in record], dict(record)
+    for cell in nb.cells:
+        assert "execution" not in cell.metadata, cell.source[:60]
+        timing = [key for key in TIMING_KEYS if key in cell.metadata.get("papermill", {})]
+        assert not timing, (timing, cell.source[:60])
