@@ -62,17 +62,34 @@ def finished(path: Path) -> RunResult:
 
 def resume_state(path: Path) -> dict | None:
     """The run's ``last.pt``, or ``None`` when there is none; an unreadable one (a full disk, a
-    cut copy) is removed with ``best.pt`` and a warning, and the run starts from scratch."""
+    cut copy, a torch file that is not a resume state) is removed with ``best.pt`` and a warning,
+    and the run starts from scratch."""
     if not (path / runs.LAST).is_file():
         return None
     try:
-        return runs.load_checkpoint(path, "last")
+        return _resume_keys_present(path, runs.load_checkpoint(path, "last"))
     except runs.UnreadableCheckpoint as error:
         warnings.warn(f"{error}; run {path.name} starts again from epoch 0 (same config and "
                       "seed give the same result)", stacklevel=4)
         (path / runs.LAST).unlink()
         (path / runs.BEST).unlink(missing_ok=True)
         return None
+
+
+#: What the trainers take from ``last.pt`` to continue a run.
+RESUME_KEYS = ("model", "optimizer", "scheduler", "best_score", "best_epoch", "history", "epoch",
+               "rng")
+
+
+def _resume_keys_present(path: Path, state) -> dict:
+    """``state`` when it is a resume state; an UnreadableCheckpoint when it is another torch file
+    (a model's weights copied over ``last.pt``) that the trainer could not continue from."""
+    keys = state if isinstance(state, dict) else {}
+    lacking = [key for key in RESUME_KEYS if key not in keys]
+    if lacking:
+        raise runs.UnreadableCheckpoint(f"checkpoint {path / runs.LAST} cannot be read as a "
+                                        f"resume state (it lacks {', '.join(lacking)})")
+    return state
 
 
 def run_info(device: torch.device, started: datetime.datetime, seconds: float,

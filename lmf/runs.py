@@ -41,6 +41,7 @@ import io
 import json
 import re
 import warnings
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -102,16 +103,37 @@ def missing_files(path: str | Path) -> list[str]:
     return [name for name in FINISHED_FILES if not _readable(Path(path) / name)]
 
 
+#: What the readers of ``metrics.json`` (``load_runs``, the tables) take from every run.
+METRICS_KEYS = ("best_epoch", "test", "class_counts")
+
+
 def _readable(file: Path) -> bool:
+    """Whether ``file`` exists and looks whole, cheaply enough to ask for every run listed:
+    JSON parses (``metrics.json`` with the keys readers need), and a checkpoint or ``.npz`` is
+    a zip archive whose central directory can be read (it is written last, so a file cut short
+    has none); nothing is loaded."""
     if not file.is_file():
         return False
+    if file.suffix in (".pt", ".npz"):
+        return _whole_zip(file)
     if file.suffix != ".json":
         return True
     try:
-        json.loads(file.read_bytes())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        content = json.loads(file.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
         return False
+    if file.name == METRICS:
+        return isinstance(content, dict) and all(key in content for key in METRICS_KEYS)
     return True
+
+
+def _whole_zip(file: Path) -> bool:
+    """Whether ``file`` is a zip archive (what torch.save and np.savez write) with entries."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return bool(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
 
 
 def is_damaged(path: str | Path) -> bool:

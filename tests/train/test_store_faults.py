@@ -5,6 +5,7 @@ mistakes that used to pass silently (float targets, fractional epochs, a divergi
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import pathlib
@@ -52,6 +53,13 @@ def reference(tmp_path_factory):
     return config, fit(config, tmp_path_factory.mktemp("reference"), quiet=True)
 
 
+def torch_file(value) -> bytes:
+    """What ``torch.save(value, file)`` writes."""
+    buffer = io.BytesIO()
+    torch.save(value, buffer)
+    return buffer.getvalue()
+
+
 def stop_after_epoch_0(config, results, monkeypatch) -> None:
     """Train ``config`` until the first step of epoch 1, then stop as Ctrl-C would."""
     first_of_epoch_1 = steps_per_epoch()
@@ -74,7 +82,8 @@ def stop_after_epoch_0(config, results, monkeypatch) -> None:
     lambda data: data[: len(data) // 2],  # a copy cut short
     lambda data: b"",  # a disk that filled up before the first byte
     lambda data: b"not a checkpoint at all\n" * 40,
-], ids=["truncated", "empty", "garbage"])
+    lambda data: torch_file({"model": {"weight": torch.zeros(2)}, "epoch": 0}),  # weights only
+], ids=["truncated", "empty", "garbage", "not-a-resume-state"])
 def test_unreadable_last_checkpoint_restarts_the_run(reference, tmp_path, monkeypatch, damage):
     config, expected = reference
     stop_after_epoch_0(config, tmp_path, monkeypatch)
@@ -88,40 +97,51 @@ def test_unreadable_last_checkpoint_restarts_the_run(reference, tmp_path, monkey
     assert not last.exists() and runs.is_done(last.parent)
 
 
-@pytest.fixture(params=["lost", "cut short"])
+#: Damages of a finished run: the file damaged and what is done to its bytes.
+DAMAGES = {
+    "metrics lost": (runs.METRICS, None),
+    "metrics cut short": (runs.METRICS, lambda data: data[:100]),
+    "metrics emptied": (runs.METRICS, lambda data: b"{}"),
+    "best.pt cut short": (runs.BEST, lambda data: data[: len(data) // 2]),
+}
+
+
+@pytest.fixture(params=DAMAGES)
 def damaged_run(request, tiny_config, tmp_path):
-    """A finished one-epoch run whose ``metrics.json`` was lost or cut short:
-    (config, results, metrics)."""
+    """A finished one-epoch run with one file lost or damaged (``DAMAGES``):
+    (config, results, metrics, name of the damaged file)."""
     config, results = tiny_config(epochs=1), tmp_path / "results"
     metrics = fit(config, results, quiet=True).metrics
-    file = runs.run_dir(config.identity(), results) / runs.METRICS
-    if request.param == "lost":
+    name, damage = DAMAGES[request.param]
+    file = runs.run_dir(config.identity(), results) / name
+    if damage is None:
         file.unlink()
     else:
-        file.write_bytes(file.read_bytes()[:100])
-    return config, results, metrics
+        file.write_bytes(damage(file.read_bytes()))
+    return config, results, metrics, name
 
 
 def test_load_runs_skips_a_done_marker_without_its_files(damaged_run):
-    config, results, _ = damaged_run
+    config, results, _, _ = damaged_run
     with pytest.warns(UserWarning, match=rf"1 damaged run.*trained again: {config.run_id}"):
         assert runs.load_runs(results).empty
 
 
 def test_sweep_reports_a_damaged_run_missing_and_trains_it_again(damaged_run):
-    config, results, metrics = damaged_run
+    config, results, metrics, name = damaged_run
     assert status([config], results=results) == {"done": 0, "running": 0, "missing": 1,
                                                   "total": 1}
-    with pytest.warns(UserWarning, match=r"marked done but lacks \(or cannot read\) metrics.json"):
+    with pytest.warns(UserWarning, match=rf"marked done but lacks \(or cannot read\) {name}"):
         table = ensure([config], results=results)
     assert list(table["run_id"]) == [config.run_id]
     assert same_numbers(runs.load_metrics(table["run_dir"][0])) == same_numbers(metrics)
     assert status([config], results=results)["done"] == 1
+    assert runs.load_checkpoint(table["run_dir"][0], "best")["epoch"] == metrics["best_epoch"]
 
 
 def test_cli_train_trains_a_damaged_run_again(damaged_run, capsys):
-    config, results, metrics = damaged_run
-    with pytest.warns(UserWarning, match=r"marked done but lacks \(or cannot read\) metrics.json"):
+    config, results, metrics, name = damaged_run
+    with pytest.warns(UserWarning, match=rf"marked done but lacks \(or cannot read\) {name}"):
         assert main([*TRAIN_ARGS, "--results", str(results)]) == 0
     path = runs.run_dir(config.identity(), results)
     assert capsys.readouterr().out.strip().splitlines()[-1] == str(path)
