@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from lmf.commands import help_text
+from lmf.commands import help_text, positive_number
 from lmf.errors import ConfigError
 from lmf.profiles import PAPER_PROFILES
 
@@ -49,7 +49,7 @@ def register(subparsers) -> None:
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="override a notebook parameter (value read as YAML, e.g. "
                              "-p EPOCHS=2 -p SEEDS=3); repeatable")
-    parser.add_argument("--timeout", type=float, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_number, metavar="SECONDS",
                         help="longest time one cell may run (default: per profile, 30 min "
                              "for cpu)")
     parser.add_argument("--in-place", action="store_true",
