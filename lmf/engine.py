@@ -45,6 +45,7 @@ def train_once(config, results, train: Callable[[dict, Path], None]) -> RunResul
     path = runs.run_dir(identity, results)
     if runs.is_done(path):
         return finished(path)
+    resolve_device(config.device)  # a device that is not there fails before the store is touched
     with runs.locked(identity, results):
         if not runs.is_done(path):  # another process may have finished it while we waited
             if runs.is_damaged(path):

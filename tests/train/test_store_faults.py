@@ -300,6 +300,13 @@ def test_cache_that_does_not_fit_the_disk_is_refused_before_writing(image_tree, 
 # ------------------------------------------------------------------------------------ locks
 
 
+def test_a_device_that_is_not_there_leaves_nothing_in_the_store(tiny_config, tmp_path):
+    results = tmp_path / "results"
+    with pytest.raises(ConfigError, match=r"device 'cuda:9' requested but"):
+        fit(tiny_config(epochs=1, device="cuda:9"), results, quiet=True)
+    assert not results.exists() or [p for p in results.rglob("*") if p.is_file()] == []
+
+
 def test_the_run_is_locked_while_it_trains(tiny_config, tmp_path, monkeypatch):
     config = tiny_config(epochs=1)
     seen = []
