@@ -1,9 +1,8 @@
 """The committed tables regenerate: every ``figures/cpu/*.csv`` is what the notebooks make now.
 
-The suite's shared ``lmf reproduce`` (``conftest.py``) is shortened by ``TEST_PARAMETERS``, so
-its tables are not the committed ones. This module reproduces once more with the notebooks' own
-parameters, as ``make reproduce`` does, into a run store and a figures folder of its own (the
-committed ``figures/cpu/`` is never written), then compares each committed table with its
+The suite's shared ``lmf reproduce`` (``conftest.py``) runs the notebooks with their own
+parameters, as ``make reproduce`` does, into a temporary run store and figures folder (the
+committed ``figures/cpu/`` is never written); each committed table is compared with its
 regenerated namesake (``lmf.regression``): exactly when this process computes with the pinned
 numerics (``lmf.numerics.pinned()``), else within one unit of the last printed digit, with a
 warning saying why. One test per table, so a failure names it.
@@ -11,9 +10,6 @@ warning saying why. One test per table, so a failure names it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -28,18 +24,10 @@ TABLES = sorted(COMMITTED.glob("*.csv"))
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory) -> Path:
-    """``lmf reproduce --profile cpu`` with the notebooks' own parameters, into temporary
-    folders; the folder of its cpu figures and tables."""
-    root = tmp_path_factory.mktemp("committed-numbers")
-    env = {**os.environ, "LMF_RESULTS": str(root / "results"),
-           "LMF_FIGURES": str(root / "figures")}
-    result = subprocess.run(
-        [sys.executable, "-m", "lmf.cli", "reproduce", "--profile", "cpu",
-         "--results", str(root / "results")],
-        capture_output=True, text=True, timeout=3000, cwd=root, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root / "figures" / "cpu"
+def regenerated(reproduced, figures_dir) -> Path:
+    """The folder of the tables the session's ``lmf reproduce --profile cpu`` wrote."""
+    assert reproduced[0].returncode == 0, reproduced[0].stderr[-3000:]
+    return figures_dir
 
 
 def test_tables_are_committed():
@@ -48,7 +36,7 @@ def test_tables_are_committed():
 
 @pytest.mark.slow
 @pytest.mark.notebook
-@pytest.mark.timeout(3600)  # the first test reproduces every notebook at full length
+@pytest.mark.timeout(1800)  # the first test waits for the session's reproduce
 @pytest.mark.parametrize("committed", TABLES, ids=lambda path: path.stem)
 def test_committed_table_regenerates(committed, regenerated):
     path = regenerated / committed.name
@@ -66,7 +54,7 @@ def test_committed_table_regenerates(committed, regenerated):
 
 @pytest.mark.slow
 @pytest.mark.notebook
-@pytest.mark.timeout(3600)
+@pytest.mark.timeout(1800)
 def test_every_regenerated_table_is_committed(regenerated):
     committed = {path.name for path in TABLES}
     new = sorted(path.stem for path in regenerated.glob("*.csv") if path.name not in committed)

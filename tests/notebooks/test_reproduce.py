@@ -10,7 +10,6 @@ import pytest
 
 from lmf.commands.reproduce import parse_parameters
 from lmf.errors import ConfigError
-from lmf.parameters import notebook_parameters
 from lmf.reproduce import clean_executed, find_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,7 +30,7 @@ def _notebook(path, *sources, parameters='PROFILE = "cpu"\nRESULTS = None'):
 
 @pytest.mark.slow
 @pytest.mark.notebook
-@pytest.mark.timeout(1800)  # trains the (shortened) cpu grid in the session fixture
+@pytest.mark.timeout(1800)  # trains the cpu grids in the session fixture
 def test_reproduce_cpu_regenerates_every_figure_and_table(reproduced, figures_dir, results_dir):
     result, seconds = reproduced
     assert result.returncode == 0, result.stderr[-3000:]
@@ -48,14 +47,11 @@ def test_reproduce_cpu_regenerates_every_figure_and_table(reproduced, figures_di
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf, test_parameters):
+def test_second_run_reuses_finished_runs(reproduced, results_dir, run_lmf):
     assert reproduced[0].returncode == 0
     runs = {p: (p / "done").stat().st_mtime_ns for p in results_dir.iterdir() if (p / "done").exists()}
     assert runs, "the first run trained nothing"
-    selected = find_notebooks(only="03,06")
-    declared = set().union(*(notebook_parameters(nb) for nb in selected))
-    shortened = [f"-p{name}={value}" for name, value in test_parameters.items() if name in declared]
-    result, _ = run_lmf("reproduce", "--only", "03,06", "--results", str(results_dir), *shortened)
+    result, _ = run_lmf("reproduce", "--only", "03,06", "--results", str(results_dir))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 notebook(s)" in result.stdout
     after = {p: (p / "done").stat().st_mtime_ns for p in results_dir.iterdir() if (p / "done").exists()}
