@@ -70,6 +70,10 @@ def open_cache(directory: Path) -> ImageCache | None:
     return ImageCache(directory, images, ids, dict(meta.get("failed", {})))
 
 
+class UnreadableImage(DataError):
+    """An image file that cannot be decoded, met while building a cache with ``on_error="fail"``."""
+
+
 def _decode_files(images: np.ndarray, paths: Sequence[str], size: int, workers: int,
                   on_error: str, bar: tqdm) -> dict[int, str]:
     """Decode ``paths`` into ``images`` in parallel; failures by row (raises when ``fail``)."""
@@ -80,8 +84,8 @@ def _decode_files(images: np.ndarray, paths: Sequence[str], size: int, workers: 
             images[row] = load_image(paths[row], size)
         except (OSError, ValueError, SyntaxError) as error:  # what PIL raises on bad files
             if on_error == "fail":
-                raise DataError(f"unreadable image {paths[row]} ({error}); replace the file, "
-                                f"or leave it out with on_error='skip' (--on-error skip)") from error
+                raise UnreadableImage(f"unreadable image {paths[row]} ({error}); replace the "
+                                      "file, or leave it out with on_error='skip'") from error
             failed[row] = f"{type(error).__name__}: {error}"
         bar.update()
 

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import shlex
 from functools import cached_property
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lmf.atomic import write_atomically
-from lmf.data.cache import ON_ERROR, ImageCache, build_cache, cache_key
+from lmf.data.cache import ON_ERROR, ImageCache, UnreadableImage, build_cache, cache_key
 from lmf.data.content import file_digests
 from lmf.data.registry import get_source, read_index, resolve_root, source_params
 from lmf.data.splits import PARTS, group_split, paper_split
@@ -234,6 +235,20 @@ def fingerprint(name: str, root=None, *, size: int = 224, **params) -> str:
                         json.dumps(options, sort_keys=True, default=str))
 
 
+def skip_command(name: str, root, *, split: str, size: int, seed: int) -> str:
+    """The ``lmf data prepare`` command that builds the cache ``prepare`` would build with the
+    same arguments, leaving unreadable images out: training at ``size`` then reuses it."""
+    words = ["lmf", "data", "prepare", name]
+    if root is not None:
+        words += ["--root", str(root)]
+    if split != "paper":
+        words += ["--split", split]
+    if seed != 0:
+        words += ["--seed", str(seed)]
+    words += ["--size", str(size), "--on-error", "skip"]
+    return shlex.join(words)
+
+
 def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed: int = 0,
             on_error: str = "fail", workers: int | None = None, progress: bool = True,
             **params) -> PreparedData:
@@ -274,8 +289,14 @@ def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed
     file_key = cache_key(list_key, size, sorted(zip(ids, stats, strict=True)) if stats else [])
     directory = base / f"images-{size}px-{file_key[:12]}"
     if source.on_disk:
-        cache = build_cache(directory, ids, size, paths=index["path"].tolist(), workers=workers,
-                            on_error=on_error, progress=progress, meta={"source": name})
+        try:
+            cache = build_cache(directory, ids, size, paths=index["path"].tolist(),
+                                workers=workers, on_error=on_error, progress=progress,
+                                meta={"source": name})
+        except UnreadableImage as error:
+            command = skip_command(name, root, split=split, size=size, seed=seed)
+            raise DataError(f"{error}, e.g. once with `{command}`; training then leaves it "
+                            "out") from error
     else:
         ordered = index.reset_index(drop=True)
         cache = build_cache(directory, ids, size,

@@ -9,6 +9,8 @@ import io
 import json
 import os
 import pathlib
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -421,10 +423,10 @@ def test_images_skipped_when_preparing_are_left_out_of_training(image_tree, tree
     root = image_tree(tmp_path / "tree")
     trees.truncate(root / "train" / "a" / "img1.png")
     config = tree_config(root, epochs=1)
-    with pytest.raises(DataError, match="img1.png"):
+    with pytest.raises(DataError, match="img1.png") as error:
         fit(config, tmp_path / "results", quiet=True)
-    assert main(["data", "prepare", "imagefolder", "--root", str(root), "--size", "8",
-                 "--on-error", "skip", "--quiet"]) == 0
+    [advised] = re.findall(r"`(lmf data prepare [^`]+)`", str(error.value))  # what it says to do
+    assert main([*shlex.split(advised)[1:], "--quiet"]) == 0
     result = fit(config, tmp_path / "results", quiet=True)
     assert result.metrics["skipped_images"] == 1
     assert result.metrics["class_counts"]["train"] == {"a": 5, "b": 4}
