@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 import torch
 
-
 #: Devices with PyTorch's fused optimiser kernels (one pass over all parameters per step).
 FUSED_DEVICES = ("cpu", "cuda")
 

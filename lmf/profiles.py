@@ -72,6 +72,10 @@ class Profile:
         cell_timeout: seconds one notebook cell may run under ``lmf reproduce`` (``None``: no
             limit; the paper profile trains for days inside one cell).
         seeds: seeds of the paper grid (the paper reports one run, seed 23).
+        spread_model, spread_seeds: the paper grid of ``spread_model`` (a paper model id) is
+            also trained over ``spread_seeds`` seeds from the first one on, so that notebook 04
+            reports the seed-to-seed spread of every loss beside the bootstrap intervals of
+            single runs (``spread_seeds = 1``: none beyond the grid's own ``seeds``).
         loss_runs: loss -> RunConfig values for that loss only (``loss_params`` among them
             update the loss's parameters), e.g. the cosine head of LDAM in ``cifar_lt``.
         scholz_model, scholz_losses, scholz_samplers, scholz_run: the grid that tests Scholz et
@@ -95,6 +99,8 @@ class Profile:
     counterparts: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
     seeds: tuple[int, ...] = (23,)
+    spread_model: str = "densenet121"
+    spread_seeds: int = 1
     loss_runs: dict[str, dict] = field(default_factory=dict)
     scholz_model: str = "resnet50"
     scholz_losses: tuple[str, ...] = SCHOLZ_LOSSES
@@ -176,6 +182,7 @@ PROFILES: dict[str, Profile] = {
         cam_foreground=True,
         counterparts={"digits_lt": "ham10000"},
         cell_timeout=1800,
+        spread_seeds=3,
         scholz_run={"epochs": 6},
     ),
     "medmnist": Profile(

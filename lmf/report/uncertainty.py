@@ -1,5 +1,6 @@
 """What the paper does not report: bootstrap intervals per run, paired tests of LMF against each
-baseline on the same test images, and the spread over seeds.
+baseline on the same test images, and the spread over seeds (of every setting with ``SEEDS > 1``,
+else of the profile's ``spread_model`` over its ``spread_seeds``).
 
 The paper gives one number per setting (one run, seed 23, one test split). Test sets of a few
 hundred images make a macro-F1 uncertain by several points, so differences of 1–3 points between
@@ -10,6 +11,8 @@ Tables 2–4: model, dataset, then loss, each in the paper's order.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -75,6 +78,16 @@ def paired_tests(runs: pd.DataFrame, profile: str | Profile, load_predictions,
                                         f"{reference}_minus_baseline", "low", "high", "p_value"])
     return order_rows(table, model_id=PAPER_MODELS, dataset_id=PAPER_DATASETS,
                       baseline=PAPER_LOSSES)
+
+
+def spread_profile(profile: Profile) -> Profile:
+    """The profile of the seed-spread grid: ``profile`` (as notebook 04's parameters narrowed
+    it) with only its ``spread_model``, or its first model where the selection left that one
+    out. ``build_grid("paper", spread_profile(p), seeds=p.spread_seeds)`` trains each loss of
+    that model over ``spread_seeds`` seeds, the cheapest way to a seed spread for every loss."""
+    model = profile.spread_model if profile.spread_model in profile.models else next(
+        iter(profile.models))
+    return dataclasses.replace(profile, models={model: profile.models[model]})
 
 
 def over_seeds(runs: pd.DataFrame, profile: str | Profile) -> pd.DataFrame:

@@ -247,3 +247,19 @@ def test_loss_versus_reference_and_separation():
                                        ("other", "other")])
 def test_loss_names(loss, name):
     assert reading.loss_name(loss) == name
+
+
+def test_the_seed_spread_grid_is_the_paper_grid_of_one_model_over_the_profiles_seeds():
+    from lmf.report import tables, uncertainty
+    from lmf.sweep import build_grid
+
+    profile = tables.restrict_profile("cpu")
+    spread = uncertainty.spread_profile(profile)
+    assert list(spread.models) == ["densenet121"] and profile.spread_seeds == 3
+    grid = build_grid("paper", spread, seeds=profile.spread_seeds)
+    assert len(grid) == len(profile.losses) * 3
+    assert sorted({c.seed for c in grid}) == [23, 24, 25]
+    main = build_grid("paper", profile)  # its seed-23 runs are the main grid's, trained once
+    assert {c.run_id for c in grid if c.seed == 23} <= {c.run_id for c in main}
+    narrowed = tables.restrict_profile("cpu", models=["resnet50"])
+    assert list(uncertainty.spread_profile(narrowed).models) == ["resnet50"]
