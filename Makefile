@@ -12,7 +12,7 @@ PROFILE ?= cpu
 # extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not slurm"' (skip the SLURM cluster)
 PYTEST_ARGS ?=
 
-.PHONY: setup lock reproduce test lab bench lint clean
+.PHONY: setup lock reproduce test lab book bench lint clean
 
 setup: $(STAMP) $(KERNEL)
 	@:
@@ -54,6 +54,11 @@ test: setup
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)"
 
+# The static website of the committed notebooks (not executed), offline, into _build/book/html/;
+# prints its index.html last (lmf/site.py).
+book: setup
+	$(PY) -m lmf.site
+
 bench: setup
 	$(PY) benchmarks/run_all.py
 
@@ -63,5 +68,5 @@ lint: setup
 # Only what git does not track: the run store, caches, figures of other profiles. Tracked files
 # (figures/cpu/, data/paper/) and the raw datasets under data/ stay.
 clean:
-	rm -rf results/ .pytest_cache/ .ruff_cache/ data/cache/
+	rm -rf results/ .pytest_cache/ .ruff_cache/ data/cache/ _build/
 	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then git clean -fdxq -- figures/; fi
