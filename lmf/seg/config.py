@@ -153,7 +153,7 @@ class SegConfig:
 
 def _checked_fields(config: SegConfig) -> dict:
     """Every field checked; returns the normalised values."""
-    from lmf.seg.data import SEG_SPLITS, check_seg_dataset
+    from lmf.seg.data import CV_FOLDS, SEG_SPLITS, check_seg_dataset
     from lmf.seg.losses import check_seg_loss_params
     from lmf.seg.models import check_image_size, check_seg_model, has_pretrained
 
@@ -171,6 +171,9 @@ def _checked_fields(config: SegConfig) -> dict:
     if values["split"] != "cv" and values["fold"]:
         raise ConfigError("fold belongs to split='cv' (5-fold cross-validation); set it, or "
                           "drop fold")
+    if values["fold"] >= CV_FOLDS:
+        raise ConfigError(f"fold must be 0 … {CV_FOLDS - 1} for {CV_FOLDS}-fold "
+                          f"cross-validation, got {values['fold']}")
     values["device"] = check_device(config.device)
     for name in ("dataset_params", "loss_params", "labels"):
         if not isinstance(getattr(config, name), dict):

@@ -164,6 +164,8 @@ def test_the_identity_leaves_out_where_a_run_executes_and_writes_out_defaults():
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"fold": 2}, "fold belongs to split='cv'"),
+    ({"split": "cv", "fold": 7}, "fold must be 0 … 4 for 5-fold cross-validation, got 7"),
+    ({"split": "cv", "fold": 5}, "fold must be 0 … 4"),
     ({"image_size": 36}, "multiples of 8"),
     ({"resize_schedule": ((0, 20),)}, "multiples of"),
     ({"pretrained": True}, "no ImageNet weights"),
