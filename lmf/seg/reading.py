@@ -265,28 +265,36 @@ def precision_recall(table3: pd.DataFrame, spread: pd.DataFrame,
 def best_setting(table: pd.DataFrame, spread: pd.DataFrame, what: str) -> str:
     """Per network, the setting with the highest test DSC and its lead over the second, compared
     with the seed spread of the two settings' losses; then how many networks each setting is
-    best on ("best on k networks of n") and on how many its lead exceeds the spread."""
+    best on ("best on k networks of n") and on how many its lead exceeds the spread. Settings
+    equal at the tables' three decimals are a tie: no one is best on that network."""
     out = []
     for prefix, dataset, rows in _datasets(table):
         models = _models(rows)
-        best, clear, details, used = {}, {}, [], []
+        best, clear, details, used, tied = {}, {}, [], [], []
         for model in models:
-            mine = rows[rows["model_id"] == model].sort_values("dsc", ascending=False,
-                                                               kind="stable")
+            mine = rows[rows["model_id"] == model].assign(
+                _printed=lambda f: f["dsc"].map(_thousandths))
+            mine = mine.sort_values("_printed", ascending=False, kind="stable")
             (top, a), (second, b) = mine[["setting", "dsc"]].iloc[:2].itertuples(index=False)
             s = spread_for(spread, dataset, [loss_of_setting(top), loss_of_setting(second)])
             used.append(s)
+            if _thousandths(a) == _thousandths(b):
+                level = mine[mine["_printed"] == _thousandths(a)]["setting"]
+                tied.append(model)
+                details.append(f"{model}: {' and '.join(level)} tie at {fmt(a)}")
+                continue
             best[top] = best.get(top, 0) + 1
             ahead = verdict(a, b, s.value) == 1
             clear[top] = clear.get(top, 0) + ahead
             details.append(f"{model}: {top} {fmt(a)}, then {second} {fmt(b)} "
                            f"({'ahead by more than' if ahead else 'within'} {s.short})")
         n = len(models)
-        counts = ", ".join(f"{name} on {k} of {n} networks (ahead by more than the seed spread "
-                           f"on {clear[name]})" for name, k in
-                           sorted(best.items(), key=lambda item: -item[1]))
-        out.append(f"{prefix}{what}, highest test DSC: {counts}.{_used_sentence(used)}\n\n"
-                   + "\n".join(f"- {d}" for d in details))
+        counts = [f"{name} on {k} of {n} networks (ahead by more than the seed spread on "
+                  f"{clear[name]})" for name, k in sorted(best.items(), key=lambda item: -item[1])]
+        if tied:
+            counts.append(f"a tie for the highest on {len(tied)} of {n} ({', '.join(tied)})")
+        out.append(f"{prefix}{what}, highest test DSC: {', '.join(counts)}."
+                   f"{_used_sentence(used)}\n\n" + "\n".join(f"- {d}" for d in details))
     return "\n\n".join(out)
 
 

@@ -118,6 +118,18 @@ def test_best_setting_counts_networks_and_clear_leads():
     assert text.index("LMF on 2") < text.index("unified focal on 1")  # most networks first
 
 
+def test_a_tie_at_three_decimals_is_no_one_best():
+    t1 = table([("A", "baseline", 0.5861), ("A", "full strategy, unified focal", 0.560),
+                ("A", "full strategy, LMF", 0.5859),
+                ("B", "baseline", 0.600), ("B", "full strategy, unified focal", 0.560),
+                ("B", "full strategy, LMF", 0.700)])
+    text = reading.best_full(t1, spread_table())
+    assert "full strategy, LMF on 1 of 2 networks" in text
+    assert "a tie for the highest on 1 of 2 (A)" in text
+    assert "- A: baseline and full strategy, LMF tie at 0.586" in text
+    assert "baseline on" not in text
+
+
 def test_best_full_reads_the_loss_from_the_full_strategy_setting():
     t1 = table([("A", "baseline", 0.852), ("A", "full strategy, unified focal", 0.767),
                 ("A", "full strategy, LMF", 0.870)])
