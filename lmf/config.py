@@ -184,11 +184,11 @@ class RunConfig:
 
 
 def _checked_fields(config: RunConfig) -> dict:
-    """Every field checked; returns the normalised values (ints, floats, tuples, dicts)."""
-    from lmf.data import check_dataset
-    from lmf.losses import check_loss_params
-    from lmf.models import check_arch
+    """Every field checked; returns the normalised values (ints, floats, tuples, dicts).
 
+    The plain values are checked first: the checks of names (dataset, model, loss) import the
+    data, model and loss modules (torch, timm: seconds), which a wrong number need not wait for.
+    """
     values = {}
     for name, low in _INTEGERS.items():
         values[name] = check_integer(name, getattr(config, name), low=low)
@@ -208,13 +208,17 @@ def _checked_fields(config: RunConfig) -> dict:
         if not isinstance(getattr(config, name), dict):
             raise ConfigError(f"{name} must be a dict, got {getattr(config, name)!r}")
         values[name] = dict(getattr(config, name))
-    check_dataset(config.dataset, values["dataset_params"])
-    check_arch(config.model)
-    check_loss_params(config.loss, values["loss_params"])  # an unknown loss name included
+    values["resize_schedule"] = check_resize_schedule(config.resize_schedule)
     for name in ("data_root", "weights"):
         value = getattr(config, name)
         values[name] = None if value is None else str(value)
-    values["resize_schedule"] = check_resize_schedule(config.resize_schedule)
+    from lmf.data import check_dataset
+    from lmf.losses import check_loss_params
+    from lmf.models import check_arch
+
+    check_dataset(config.dataset, values["dataset_params"])
+    check_arch(config.model)
+    check_loss_params(config.loss, values["loss_params"])  # an unknown loss name included
     return values
 
 

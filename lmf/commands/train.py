@@ -60,12 +60,12 @@ def register(subparsers) -> None:
 
 def config_from_args(args):
     """The RunConfig that ``args`` describe (profile values, then the flags given)."""
-    from lmf.models import check_weights_file
-
     profile = get_profile(args.profile)
     overrides = {name: getattr(args, name) for name in (*RUN_FLAGS, *WEIGHT_FLAGS)
                  if getattr(args, name) is not None}
     if args.weights is not None:
+        from lmf.models import check_weights_file
+
         check_weights_file(args.weights)  # before any data is prepared
     dataset_id = args.dataset or next(iter(profile.datasets))
     if dataset_id not in profile.datasets:
@@ -89,9 +89,10 @@ def _whole_number(flag: str, value: float) -> int:
 
 
 def run(args) -> int:
+    config = config_from_args(args)  # a bad value is refused before the training stack loads
     from lmf.train import fit
 
-    result = fit(config_from_args(args), results=args.results, quiet=args.quiet)
+    result = fit(config, results=args.results, quiet=args.quiet)
     test = result.metrics["test"]
     print(f"best epoch {result.metrics['best_epoch']}: test macro-F1 {test['macro_f1']:.4f}, "
           f"accuracy {test['accuracy']:.4f}")

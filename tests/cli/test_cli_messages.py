@@ -63,3 +63,18 @@ def test_unknown_arguments_are_refused_with_the_subcommands_usage(argv, usage, c
     assert err.startswith(usage)
     refused = " ".join(argv[2:] if argv[0] == "sweep" else argv[-1:])
     assert err.strip().splitlines()[-1].endswith(f"error: unrecognized arguments: {refused}")
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    (("--lr", "0"), "lr must be a number in (0, inf), got 0.0"),
+    (("--epochs", "0"), "epochs must be an integer >= 1, got 0"),
+])
+def test_a_bad_number_is_refused_before_torch_is_imported(flag, message, tmp_path):
+    code = ("import sys; from lmf.cli import main; "
+            f"code = main(['train', *{list(flag)!r}, '--results', {str(tmp_path)!r}]); "
+            "print(code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["2", "False"]
+    assert done.stderr.strip() == f"lmf train: error: {message}"
+    assert list(tmp_path.iterdir()) == []
