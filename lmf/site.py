@@ -329,7 +329,11 @@ def landing_page() -> str:
                   "The `paper` profile's figures (`figures/paper/`) are not here: a lab that "
                   "ran `make reproduce PROFILE=paper` and then `make book` gets its column beside "
                   "the `cpu` one.")
-    return f"""# LMF paper companion
+    return f"""---
+html_theme.sidebar_secondary.remove: true
+---
+
+# LMF paper companion
 
 The notebooks of this companion, as they were committed and checked (not re-executed for this
 site), regenerate every figure and table of **"LMFLOSS: a hybrid loss for imbalanced medical image
@@ -343,6 +347,9 @@ Numbers of the **{", ".join(f"`{p}`" for p in profiles)} profile**
 ones from `data/paper/` (LMF and Cui et al.) and, for Scholz et al., from the claim as quoted in
 notebook 08. The difference is regenerated minus published.
 
+
+{table}
+
 ```{{admonition}} What the cpu profile can and cannot show
 :class: important
 The `cpu` profile trains on **digits-LT** (scikit-learn's handwritten digits, made long-tailed)
@@ -353,8 +360,6 @@ problem. It cannot show whether the papers' numbers hold on their medical datase
 values are laid beside it for orientation, and the differences are not expected to be small.
 {paper_note}
 ```
-
-{table}
 
 Cui et al.'s printed IoU/DSC pairs follow neither definition of their Eqs 13–14 (see
 `data/paper/README.md`), so their DSC compares with this project's only in order of magnitude.
@@ -459,8 +464,9 @@ def write_sources(src: Path) -> None:
     (src / "_static" / "lmf.css").write_text(CSS)
     import jupyter_server_mathjax
 
+    # outside _static: Jupyter Book adds every .js under _static to every page
     shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static",
-                    src / "_static" / "mathjax")
+                    src / "_extra" / "mathjax")
     (src / "index.md").write_text(landing_page())
     for name, title, source, section in NOTES:
         (src / f"{name}.md").write_text(_note_page(source, section, title))
@@ -497,7 +503,8 @@ launch_buttons:
   deepnote_url: ""
 sphinx:
   config:
-    mathjax_path: mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full
+    html_extra_path: [_extra]
+    mathjax_path: ../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full
     myst_update_mathjax: false
     html_css_files: [lmf.css]
     html_show_sourcelink: false
@@ -509,6 +516,14 @@ sphinx:
       use_fullscreen_button: false
       show_toc_level: 2
       navigation_with_keys: false
+    html_context: {default_mode: light}
+    mathjax2_config:
+      fast-preview: {disabled: true}
+      CHTML-preview: {disabled: true}
+      HTML-CSS: {availableFonts: [], preferredFont: null, webFont: STIX-Web, imageFont: null}
+      SVG: {font: STIX-Web}
+      MathMenu: {showFontMenu: false}
+      menuSettings: {CHTMLpreview: false}
 """)
 
 
@@ -531,6 +546,13 @@ def build(out: Path = DEFAULT_OUT, quiet: bool = True) -> Path:
         shutil.rmtree(site)
     shutil.move(str(out / "_build" / "html"), site)
     shutil.rmtree(out / "_build", ignore_errors=True)
+    for page in site.rglob("*.html"):  # sphinx-thebe and the book theme both declare it
+        text = page.read_text(encoding="utf-8")
+        thebe = re.search(r"<script>const THEBE_JS_URL.*?</script>\n", text)
+        if thebe and text.count(thebe.group(0)) > 1:
+            first = text.index(thebe.group(0)) + len(thebe.group(0))
+            page.write_text(text[:first] + text[first:].replace(thebe.group(0), ""),
+                            encoding="utf-8")
     for profile in _profiles():
         shutil.copytree(FIGURES / profile, site / "figures" / profile,
                         ignore=shutil.ignore_patterns("*.md"))
