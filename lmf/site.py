@@ -66,7 +66,11 @@ div.cell_output table, .bd-article table.dataframe, .bd-article table { display:
 div.cell_output img, .bd-article img { max-width: 100%; height: auto; }
 .bd-article mjx-container, .bd-article .MathJax_Display { overflow-x: auto; overflow-y: hidden; }
 table.lmf-results td, table.lmf-results th { vertical-align: top; padding: 0.25em 0.6em; }
-table.lmf-results td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.lmf-results { font-size: 0.85em; }
+table.lmf-results td.num { font-variant-numeric: tabular-nums; min-width: 9em; }
+/* the page's width for the content: the results table and wide outputs need it */
+.bd-main .bd-content .bd-article-container { max-width: 100%; }
+.bd-page-width { max-width: 100%; }
 .lmf-files { font-size: 0.9em; }
 """
 
