@@ -418,7 +418,8 @@ def notebook_copy(path: Path) -> dict:
     notebook = json.loads(_sanitize(path.read_text()))
     number = path.name[:2]
     names = [name for name in _parameters(notebook["cells"]) if name != "PROFILE"]
-    example = f" -p {names[0]}=..." if names else ""
+    example = next((f" -p {name}={value}" for name, value in (("EPOCHS", 20), ("SEEDS", 3))
+                    if name in names), "")
     box = f"""```{{admonition}} Run this yourself
 :class: tip
 `lmf reproduce --only {number} --profile cpu{example}` executes this notebook again (its copy
