@@ -319,13 +319,18 @@ def separation(separation_table: pd.DataFrame, claim: pd.DataFrame) -> str:
     """Notebook 08, the separation scores (no spread is reported for them, one run each): per
     dataset and score the highest setting, CE (random)'s value, the gap between them (not called
     a difference), and the Spearman rank correlation over the settings between the score and the
-    minority F1."""
+    minority F1. A score no setting has (a test split too small to measure it) is said to be
+    not measured."""
     merged = separation_table.merge(claim[["dataset_id", "loss", "sampler", "seed", "minority_f1"]],
                                     on=["dataset_id", "loss", "sampler", "seed"])
     lines = []
     for dataset_id, rows in _first_seed(merged).groupby("dataset_id", sort=False):
         ref = rows[(rows.loss == REFERENCE[0]) & (rows.sampler == REFERENCE[1])]
         for column, name in SEPARATION.items():
+            if rows[column].isna().all():  # too few test images of a class to score it
+                lines.append(f"{dataset_id}, {name}: not measured (too few test images per "
+                             "minority class)")
+                continue
             top = rows.loc[rows[column].idxmax()]
             rho = rows[column].rank().corr(rows.minority_f1.rank())
             text = (f"{dataset_id}, {name}: highest {loss_name(top.loss)} ({top.sampler}) "

@@ -263,3 +263,13 @@ def test_the_seed_spread_grid_is_the_paper_grid_of_one_model_over_the_profiles_s
     assert {c.run_id for c in grid if c.seed == 23} <= {c.run_id for c in main}
     narrowed = tables.restrict_profile("cpu", models=["resnet50"])
     assert list(uncertainty.spread_profile(narrowed).models) == ["resnet50"]
+
+
+def test_a_separation_score_no_setting_has_is_not_measured():
+    claim = _claim()
+    separation = claim[["dataset_id", "loss", "sampler", "seed"]].assign(
+        silhouette_minority=[float("nan")] * 4, knn_purity_minority=[0.9, 0.1, 0.8, 0.95],
+        scatter_ratio_minority=[1.0, 0.2, 0.9, 1.1])
+    text = reading.separation(separation, claim)
+    assert "minority silhouette: not measured" in text
+    assert "minority k-NN purity: highest CE + soft MCC (random) 0.95" in text
