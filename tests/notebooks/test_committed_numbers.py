@@ -1,8 +1,9 @@
 """The committed tables regenerate: every ``figures/cpu/*.csv`` is what the notebooks make now.
 
-The suite's shared ``lmf reproduce`` (``conftest.py``) runs the notebooks with their own
-parameters, as ``make reproduce`` does, into a temporary run store and figures folder (the
-committed ``figures/cpu/`` is never written); each committed table is compared with its
+The session executes the notebooks once with their own parameters, as ``make reproduce`` does,
+into a temporary run store and figures folder (``conftest.py``: by nbval, or by ``lmf reproduce``
+when nbval does not run them all; the committed ``figures/cpu/`` is never written); each
+committed table is compared with its
 regenerated namesake (``lmf.regression``): exactly when this process computes with the pinned
 numerics (``lmf.numerics.pinned()``), else within one unit of the last printed digit, with a
 warning saying why. One test per table, so a failure names it.
@@ -24,9 +25,9 @@ TABLES = sorted(COMMITTED.glob("*.csv"))
 
 
 @pytest.fixture(scope="module")
-def regenerated(reproduced, figures_dir) -> Path:
-    """The folder of the tables the session's ``lmf reproduce --profile cpu`` wrote."""
-    assert reproduced[0].returncode == 0, reproduced[0].stderr[-3000:]
+def tables(regenerated, figures_dir) -> Path:
+    """The folder of the tables the session's execution of the notebooks wrote."""
+    assert regenerated.ok, regenerated.error
     return figures_dir
 
 
@@ -36,10 +37,10 @@ def test_tables_are_committed():
 
 @pytest.mark.slow
 @pytest.mark.notebook
-@pytest.mark.timeout(1800)  # the first test waits for the session's reproduce
+@pytest.mark.timeout(1800)  # the first one may wait for ``lmf reproduce`` (conftest.py)
 @pytest.mark.parametrize("committed", TABLES, ids=lambda path: path.stem)
-def test_committed_table_regenerates(committed, regenerated):
-    path = regenerated / committed.name
+def test_committed_table_regenerates(committed, tables):
+    path = tables / committed.name
     assert path.is_file(), f"{committed.stem} is committed but no notebook writes it any more"
     exact = numerics.pinned()
     if not exact:
@@ -55,7 +56,7 @@ def test_committed_table_regenerates(committed, regenerated):
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_every_regenerated_table_is_committed(regenerated):
+def test_every_regenerated_table_is_committed(tables):
     committed = {path.name for path in TABLES}
-    new = sorted(path.stem for path in regenerated.glob("*.csv") if path.name not in committed)
+    new = sorted(path.stem for path in tables.glob("*.csv") if path.name not in committed)
     assert not new, f"tables the notebooks write but figures/cpu/ lacks: {', '.join(new)}"

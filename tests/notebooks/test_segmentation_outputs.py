@@ -1,4 +1,4 @@
-"""Notebook 07's tables, read back from the session's ``lmf reproduce`` run: each row is the test
+"""Notebook 07's tables, read back from the session's execution of the notebooks: each row is the test
 score of the one run of its setting in the store, the scores are the masks' own, and every
 network and loss of the cpu profile is there."""
 
@@ -30,8 +30,8 @@ def store_runs(results_dir) -> list[tuple[dict, dict, object]]:
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_table1_rows_are_the_test_scores_of_their_runs(reproduced, figures_dir, results_dir):
-    assert reproduced[0].returncode == 0
+def test_table1_rows_are_the_test_scores_of_their_runs(regenerated, figures_dir, results_dir):
+    assert regenerated.ok, regenerated.error
     table = pd.read_csv(figures_dir / "seg_table1_models.csv")
     assert len(table) == 3 * len(PROFILE.models)
     assert list(table["model_id"].unique()) == list(PROFILE.models)
@@ -52,8 +52,8 @@ def test_table1_rows_are_the_test_scores_of_their_runs(reproduced, figures_dir, 
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_stored_dsc_is_the_per_image_f1_of_the_predicted_masks(reproduced, results_dir):
-    assert reproduced[0].returncode == 0
+def test_stored_dsc_is_the_per_image_f1_of_the_predicted_masks(regenerated, results_dir):
+    assert regenerated.ok, regenerated.error
     config, metrics, path = store_runs(results_dir)[0]
     predictions = runs.load_predictions(path)
     per_image = []
@@ -68,8 +68,8 @@ def test_stored_dsc_is_the_per_image_f1_of_the_predicted_masks(reproduced, resul
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.timeout(1800)
-def test_every_loss_and_the_seed_spread_are_in_the_tables(reproduced, figures_dir):
-    assert reproduced[0].returncode == 0
+def test_every_loss_and_the_seed_spread_are_in_the_tables(regenerated, figures_dir):
+    assert regenerated.ok, regenerated.error
     losses = pd.read_csv(figures_dir / "seg_table3_all_losses_unet.csv")
     assert len(losses) == len(PROFILE.losses)
     spread = pd.read_csv(figures_dir / "seg_table_seed_spread.csv")
