@@ -8,11 +8,11 @@ each training batch to the stage's side, images bilinearly with antialiasing and
 nearest neighbour, so the network of one stage is the starting point of the next.
 
 It follows the store protocol of the classification engine (``lmf.engine.train_once``: the
-lock, the ``done`` marker, a damaged run trained again) and its reliability rules: ``last.pt``
-after every epoch holds model, optimiser, scheduler, best-so-far, history and every random
-state, so a killed run resumes from its last finished epoch and ends with the numbers of an
-uninterrupted one on the CPU; an unreadable ``last.pt`` restarts the run with a warning; a
-non-finite loss or non-finite outputs stop it with a :class:`~lmf.errors.RunError`.
+lock, the ``done`` marker, a damaged run trained again) and the reliability rules of the shared
+trainer (``lmf.trainer``): ``last.pt`` after every epoch, so a killed run resumes from its last
+finished epoch and ends with the numbers of an uninterrupted one on the CPU; a restart with a
+warning from an unreadable ``last.pt``; a :class:`~lmf.errors.RunError` on a non-finite loss or
+non-finite outputs.
 
 Files of a finished run (beside the common ones of ``lmf.runs``): ``metrics.json`` with
 ``best_epoch``, ``epochs_run``, ``class_names``, ``class_counts`` (pixels per class in each
@@ -23,37 +23,24 @@ and ``test`` scores; ``predictions.npz`` with the test ``pred`` and ``true`` mas
 
 from __future__ import annotations
 
-import datetime
-import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from lmf import runs
-from lmf.atomic import remove_stale_temporaries
 from lmf.batches import epoch_order, size_at
-from lmf.devices import resolve_device
-from lmf.engine import (
-    RunResult,
-    restore_rng,
-    resume_state,
-    rng_state,
-    run_info,
-    seed_everything,
-    train_once,
-)
+from lmf.engine import RunResult, train_once
 from lmf.errors import RunError
 from lmf.inputs import model_inputs
-from lmf.optim import build_optimizer, build_scheduler
 from lmf.seg.config import SegConfig
 from lmf.seg.data import SegData, load_seg_data, seg_split
 from lmf.seg.losses import build_seg_loss
 from lmf.seg.metrics import imbalance_ratio, pixel_counts, segmentation_scores
 from lmf.seg.models import build_seg_model
+from lmf.trainer import Trainer
 
 __all__ = ["SegConfig", "fit", "load_seg_model", "run_data", "oversampling_weights"]
 
@@ -111,14 +98,17 @@ def oversampling_weights(masks: np.ndarray, num_classes: int) -> torch.Tensor | 
     return torch.as_tensor(weights, dtype=torch.float64)
 
 
-class _SegTrainer:
-    """One run's state; ``run()`` goes from the last checkpoint (or scratch) to ``done``."""
+class _SegTrainer(Trainer):
+    """A segmentation run on the base :class:`~lmf.trainer.Trainer`: batches of masks resized
+    to the stage's side, the validation scores of ``segmentation_scores`` after every epoch,
+    early stopping, the test masks as predictions."""
+
+    key_metric = "val_dsc"
+    higher_is_better = True
+    scored_parts = ("val",)
 
     def __init__(self, config: SegConfig, identity: dict, path: Path, quiet: bool) -> None:
-        self.config, self.identity, self.path, self.quiet = config, identity, path, quiet
-        self.started = datetime.datetime.now(datetime.UTC)
-        self.device = resolve_device(config.device)
-        self.autocast_enabled = config.amp and self.device.type == "cuda"
+        super().__init__(config, identity, path, quiet)
         self.parts = run_data(config)
         train = self.parts["train"]
         self.class_names = [str(name) for name in train.class_names]
@@ -127,97 +117,56 @@ class _SegTrainer:
             if not len(self.parts[part]):
                 raise RunError(f"{config.dataset} has no {part} images with split "
                                f"{config.split!r}; use more images or another split")
-        counts = pixel_counts(train.masks, num_classes)
+        self.train_counts = pixel_counts(train.masks, num_classes)
         self.class_counts = {part: dict(zip(self.class_names, map(int, pixel_counts(
             data.masks, num_classes)), strict=True)) for part, data in self.parts.items()}
         self.imbalance = {part: imbalance_ratio(data.masks) for part, data in self.parts.items()
                           if len(data)}
 
-        seed_everything(config.seed)
-        self.model = build_seg_model(config.model, num_classes, attention=config.attention,
-                                     pretrained=config.pretrained).to(self.device)
-        self.criterion = build_seg_loss(config.loss, counts, **config.loss_params).to(self.device)
-        self.optimizer = build_optimizer(config, self.model.parameters())
-        self.scheduler = build_scheduler(config, self.optimizer)
-        self.batch_generator = torch.Generator().manual_seed(config.seed)
+        self._build()
         self.weights = (oversampling_weights(train.masks, num_classes)
                         if config.sampler == "oversample" else None)
-        self.history: list[dict] = []
-        self.best_score, self.best_epoch, self.start_epoch = -np.inf, -1, 0
 
-    def run(self) -> None:
-        runs.make_run_dir(self.path)
-        remove_stale_temporaries(self.path)
-        runs.write_json(self.path / runs.IDENTITY, self.identity)
-        runs.write_json(self.path / runs.CONFIG, self.config.to_dict())
-        self._resume()
-        bar = tqdm(range(self.start_epoch, self.config.epochs), desc=self.path.name,
-                   unit="epoch", disable=self.quiet, initial=self.start_epoch,
-                   total=self.config.epochs)
-        for epoch in bar:
-            if self._stopped_early():
-                break
-            row = self._train_epoch(epoch)
-            bar.set_postfix(loss=f"{row['train_loss']:.4f}", val_dsc=f"{row['val_dsc']:.4f}")
-        self._finish()
+    def _new_model(self) -> torch.nn.Module:
+        config = self.config
+        return build_seg_model(config.model, len(self.class_names), attention=config.attention,
+                               pretrained=config.pretrained).to(self.device)
 
-    def _stopped_early(self) -> bool:
+    def _new_criterion(self) -> torch.nn.Module:
+        return build_seg_loss(self.config.loss, self.train_counts, **self.config.loss_params)
+
+    def _stop_early(self) -> bool:
         """Early stopping: ``patience`` epochs have passed without a better validation DSC."""
         patience = self.config.patience
         return patience is not None and len(self.history) - 1 - self.best_epoch >= patience
 
-    def _resume(self) -> None:
-        """Continue from ``last.pt`` when there is one (and it can be read)."""
-        state = resume_state(self.path)
-        if state is None:
-            return
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.best_score, self.best_epoch = state["best_score"], state["best_epoch"]
-        self.history = list(state["history"])
-        self.start_epoch = state["epoch"] + 1
-        restore_rng(state["rng"], self.device, batches=self.batch_generator)
-
-    def _train_epoch(self, epoch: int) -> dict:
-        config, start = self.config, time.perf_counter()
-        size = size_at(config, epoch)
-        lr = self.optimizer.param_groups[0]["lr"]
+    def _training_batches(self, epoch: int) -> tuple[int, Iterable]:
+        size, batch_size = size_at(self.config, epoch), self.config.batch_size
         train = self.parts["train"]
-        self.model.train()
-        losses = []
         order = epoch_order(len(train), self.weights, self.batch_generator).numpy()
-        steps = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        for batch in tqdm(steps, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False,
-                          disable=self.quiet):
-            if len(batch) < 2:  # BatchNorm cannot train on one image
-                continue
-            images, masks = self._batch(train, batch, size)
-            with self._autocast():
-                logits = self.model(images)
-            loss = self.criterion(logits.float(), masks)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            losses.append(loss.detach())
-        losses = torch.stack(losses).float().cpu()
-        self._check_finite(losses, epoch)
-        self.scheduler.step()
+        steps = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        # BatchNorm cannot train on one image
+        return size, (self._batch(train, positions, size) for positions in steps
+                      if len(positions) >= 2)
 
-        pred, loss = self._predict("val")
-        scores = segmentation_scores(pred, self.parts["val"].masks, len(self.class_names))
-        row = {"epoch": epoch, "lr": lr, "image_size": size, "train_loss": float(losses.mean()),
-               "val_loss": loss, **{f"val_{k}": scores[k] for k in SCORES},
-               "seconds": time.perf_counter() - start}
-        self.history.append(row)
-        if row["val_dsc"] > self.best_score:
-            self.best_score, self.best_epoch = row["val_dsc"], epoch
-            runs.write_checkpoint(self.path / runs.BEST, {
-                "epoch": epoch, "model": self.model.state_dict(), "class_names": self.class_names,
-            })
-        runs.write_checkpoint(self.path / runs.LAST, self._state(epoch))
-        runs.write_csv(self.path / runs.HISTORY, pd.DataFrame(self.history))
-        return row
+    def _score(self, part: str) -> dict:
+        pred, loss = self._predict(part)
+        scores = segmentation_scores(pred, self.parts[part].masks, len(self.class_names))
+        return {"loss": loss, **{name: scores[name] for name in SCORES}}
+
+    def _evaluate(self, part: str) -> dict:
+        pred, _ = self._predict(part)
+        data = self.parts[part]
+        block = segmentation_scores(pred, data.masks, len(self.class_names))
+        if part == "test":
+            runs.write_npz(self.path / runs.PREDICTIONS, compress=True, pred=pred,
+                           true=np.asarray(data.masks, dtype=np.uint8),
+                           ids=np.asarray(data.ids, dtype=str))
+        return block
+
+    def _metrics_fields(self) -> dict:
+        return {"epochs_run": len(self.history), "class_names": self.class_names,
+                "class_counts": self.class_counts, "imbalance_ratio": self.imbalance}
 
     def _batch(self, data: SegData, positions, size: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Model inputs and int64 masks of the images at ``positions``, at side ``size``."""
@@ -226,32 +175,6 @@ class _SegTrainer:
         if masks.shape[-1] != size:
             masks = F.interpolate(masks[:, None].float(), size=(size, size), mode="nearest")[:, 0]
         return images, masks.long()
-
-    def _finish(self) -> None:
-        """Score the best epoch once on val and test; write metrics, predictions, the run's
-        facts and ``done``; then drop the resume state."""
-        best = runs.load_checkpoint(self.path, "best")
-        self.model.load_state_dict(best["model"])
-        blocks = {}
-        for part in [p for p in ("val", "test") if len(self.parts[p])]:
-            pred, _ = self._predict(part)
-            true = self.parts[part].masks
-            blocks[part] = segmentation_scores(pred, true, len(self.class_names))
-            if part == "test":
-                runs.write_npz(self.path / runs.PREDICTIONS, compress=True, pred=pred,
-                               true=np.asarray(true, dtype=np.uint8),
-                               ids=np.asarray(self.parts["test"].ids, dtype=str))
-        seconds = sum(row["seconds"] for row in self.history)
-        runs.write_json(self.path / runs.METRICS, {
-            "best_epoch": best["epoch"], "epochs": self.config.epochs,
-            "epochs_run": len(self.history), "class_names": self.class_names,
-            "class_counts": self.class_counts, "imbalance_ratio": self.imbalance,
-            "train_seconds": seconds, "warnings": [], **blocks,
-        })
-        runs.write_json(self.path / runs.RUN_INFO, run_info(self.device, self.started, seconds,
-                                                          self.config.data_root))
-        runs.mark_done(self.path)
-        (self.path / runs.LAST).unlink(missing_ok=True)
 
     @torch.inference_mode()
     def _predict(self, part: str) -> tuple[np.ndarray, float]:
@@ -264,31 +187,8 @@ class _SegTrainer:
             positions = np.arange(first, min(first + batch, len(data)))
             images, masks = self._batch(data, positions, self.config.image_size)
             with self._autocast():
-                logits = self.model(images).float()
-            if not torch.isfinite(logits).all():
-                raise RunError(f"the model's {part} outputs are not finite in run "
-                               f"{self.path.name} (the weights diverged); lower the learning "
-                               "rate or check the loss parameters. The run is not marked done")
+                logits = self.net(images).float()
+            self._require_finite(logits, part)
             loss_sum += float(self.criterion(logits, masks)) * len(positions)
             preds.append(logits.argmax(1).to(torch.uint8).cpu().numpy())
         return np.concatenate(preds), loss_sum / len(data)
-
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.autocast_enabled)
-
-    def _check_finite(self, losses: torch.Tensor, epoch: int) -> None:
-        bad = torch.nonzero(~torch.isfinite(losses)).flatten()
-        if len(bad):
-            raise RunError(
-                f"non-finite training loss ({float(losses[int(bad[0])])}) at epoch {epoch} of "
-                f"run {self.path.name}; the checkpoint of the previous epoch stays. Lower the "
-                "learning rate or check the loss parameters, then run again (it resumes)")
-
-    def _state(self, epoch: int) -> dict:
-        return {
-            "epoch": epoch, "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-            "best_score": self.best_score, "best_epoch": self.best_epoch,
-            "history": self.history, "class_names": self.class_names,
-            "rng": rng_state(self.device, batches=self.batch_generator),
-        }
