@@ -7,10 +7,13 @@ torchvision models are built here, so published and reproduced numbers come from
 timm holds no port of torchvision's EfficientNetV2-S weights (its ``tf_efficientnetv2_s`` is the
 TensorFlow model), which is why the presets use torchvision throughout.
 
-``"timm:<name>"`` builds any timm model with ``num_classes=K`` (the CPU profile's small CNNs).
 ``"resnet32_cifar"`` is the CIFAR ResNet-32 of the long-tailed CIFAR protocol
 (``lmf.resnet_cifar``) and ``"densenet_small"`` the cpu profile's small DenseNet-BC; both are
-trained from scratch (they have no ImageNet weights).
+trained from scratch (they have no ImageNet weights). These five names are the entries of
+:data:`MODEL_REGISTRY` (an :class:`lmf.registry.Registry`; ``lmf list models`` prints it).
+Any other timm model is built as ``"timm:<name>"`` with ``num_classes=K`` (the CPU profile's
+small CNNs): a prefix rule of :func:`build_model`, the fallback past the registry, since timm's
+own model list is the registry of those names.
 
 Heads: ``head="linear"`` (the default) keeps the architecture's ``Linear(in, K)``;
 ``head="normed"`` replaces it by the cosine classifier of LDAM (``lmf.resnet_cifar.NormedLinear``,
@@ -30,6 +33,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import huggingface_hub
@@ -38,13 +42,16 @@ import torch
 import torchvision
 from torch import nn
 
-from lmf.config import HEADS
 from lmf.errors import ConfigError, DataError, unknown_choice
+from lmf.registry import Registry
 from lmf.resnet_cifar import NormedLinear, resnet32
 from lmf.validation import check_choice
 
+#: ``head`` choices (see the module docstring).
+HEADS = ("linear", "normed")
 TIMM_PREFIX = "timm:"
-#: Architectures built here, from scratch: name -> (constructor of K classes, classifier name).
+
+
 def densenet_small(num_classes: int) -> nn.Module:
     """A small DenseNet-BC (torchvision's ``DenseNet``: growth rate 16, dense blocks of 2/4/8/6
     layers, 32 initial features; 0.34 M parameters): the cpu profile's stand-in for DenseNet-121,
@@ -54,8 +61,14 @@ def densenet_small(num_classes: int) -> nn.Module:
                                        num_init_features=32, num_classes=num_classes)
 
 
-SCRATCH_ARCHITECTURES = {"resnet32_cifar": (resnet32, "linear"),
-                         "densenet_small": (densenet_small, "classifier")}
+#: Architectures built here, from scratch: name -> (constructor of K classes, classifier name,
+#: what it is).
+SCRATCH_ARCHITECTURES = {
+    "resnet32_cifar": (resnet32, "linear",
+                       "CIFAR ResNet-32 of the long-tailed CIFAR protocol (lmf.resnet_cifar)"),
+    "densenet_small": (densenet_small, "classifier",
+                       "small DenseNet-BC, the cpu profile's stand-in for DenseNet-121"),
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,51 @@ ARCHITECTURES: dict[str, Preset] = {
 }
 
 
+def _build_preset(preset: Preset, num_classes: int, *, pretrained: bool) -> nn.Module:
+    builder = getattr(torchvision.models, preset.builder)
+    weight_enum = _weight_enum(preset) if pretrained else None
+    try:
+        # torchvision's own loading: the cached file (hash checked on download only), with the
+        # key renaming its older checkpoints need (DenseNet's).
+        model = builder(weights=weight_enum, progress=False)
+    except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
+        if weight_enum is None:
+            raise
+        raise missing_weights(
+            weight_enum, preset.builder, error,
+            "pass --weights PATH (weights=PATH) with a local copy of that file, or train from "
+            "random initialisation with --no-pretrained (pretrained=False)") from error
+    _replace_head(model, preset.head, num_classes)
+    return model
+
+
+def _build_scratch(constructor, num_classes: int, *, pretrained: bool) -> nn.Module:
+    if pretrained:
+        raise ConfigError("it has no pretrained weights; train it from random initialisation "
+                          "with --no-pretrained (pretrained=False)")
+    return constructor(num_classes)
+
+
+def _named_models() -> Registry:
+    """The registry of the named architectures, the presets first: ``builder(num_classes, *,
+    pretrained)``, each entry's ``info`` the dotted name of its classifier (which
+    ``head="normed"`` replaces)."""
+    registry = Registry("model")
+    for name, preset in ARCHITECTURES.items():
+        registry.register(name, partial(_build_preset, preset), defaults={"pretrained": False},
+                          doc=f"torchvision {preset.builder}, the paper's {preset.weights}",
+                          info=preset.head)
+    for name, (constructor, classifier, doc) in SCRATCH_ARCHITECTURES.items():
+        registry.register(name, partial(_build_scratch, constructor),
+                          defaults={"pretrained": False}, doc=doc, info=classifier)
+    return registry
+
+
+#: Every architecture ``build_model`` knows by name. ``timm:<name>`` is not an entry but
+#: ``build_model``'s fallback for any timm model: timm's own list is its registry.
+MODEL_REGISTRY = _named_models()
+
+
 def build_model(
     arch: str, num_classes: int, pretrained: bool = False, weights: str | Path | None = None,
     head: str = "linear",
@@ -106,8 +164,9 @@ def build_model(
     """A classifier for ``num_classes`` classes.
 
     Args:
-        arch: a key of ``ARCHITECTURES`` or ``SCRATCH_ARCHITECTURES``, or ``"timm:<name>"``
-            for any timm model.
+        arch: a name of ``MODEL_REGISTRY`` (the keys of ``ARCHITECTURES`` and
+            ``SCRATCH_ARCHITECTURES``), or ``"timm:<name>"`` for any timm model (the fallback
+            for names the registry does not hold).
         num_classes: K, the output size of the new head.
         pretrained: start from ImageNet weights (cache or download).
         weights: path of a local ``state_dict`` file; overrides ``pretrained``.
@@ -121,15 +180,9 @@ def build_model(
     if arch.startswith(TIMM_PREFIX):
         model = _build_timm(arch[len(TIMM_PREFIX):], num_classes, download)
         classifier = model.pretrained_cfg["classifier"]
-    elif arch in SCRATCH_ARCHITECTURES:
-        if download:
-            raise ConfigError(f"{arch} has no pretrained weights; train it from random "
-                              "initialisation with --no-pretrained (pretrained=False)")
-        builder, classifier = SCRATCH_ARCHITECTURES[arch]
-        model = builder(num_classes)
     else:
-        model = _build_preset(ARCHITECTURES[arch], num_classes, download)
-        classifier = ARCHITECTURES[arch].head
+        model = MODEL_REGISTRY.build(arch, num_classes, pretrained=download)
+        classifier = MODEL_REGISTRY.entry(arch).info
     if head == "normed":
         _replace_head(model, classifier, num_classes, normed=True)
     if weights is not None:
@@ -209,24 +262,6 @@ def cam_target_layer(model: nn.Module) -> nn.Module:
         name = last["module"] if isinstance(last, dict) else feature_info.module_name(-1)
         return model.get_submodule(name)
     return _last_spatial_module(model)
-
-
-def _build_preset(preset: Preset, num_classes: int, pretrained: bool) -> nn.Module:
-    builder = getattr(torchvision.models, preset.builder)
-    weight_enum = _weight_enum(preset) if pretrained else None
-    try:
-        # torchvision's own loading: the cached file (hash checked on download only), with the
-        # key renaming its older checkpoints need (DenseNet's).
-        model = builder(weights=weight_enum, progress=False)
-    except Exception as error:  # noqa: BLE001 - any download/cache failure means the same
-        if weight_enum is None:
-            raise
-        raise missing_weights(
-            weight_enum, preset.builder, error,
-            "pass --weights PATH (weights=PATH) with a local copy of that file, or train from "
-            "random initialisation with --no-pretrained (pretrained=False)") from error
-    _replace_head(model, preset.head, num_classes)
-    return model
 
 
 def _weight_enum(preset: Preset):

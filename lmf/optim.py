@@ -1,4 +1,5 @@
-"""The optimiser and learning-rate schedule of a run, from its ``RunConfig``.
+"""The optimiser and learning-rate schedule of a run, from the optimiser fields of its config
+(declared for every task by ``lmf.checked_config.CheckedConfig``).
 
 =========  ==============================================================================
 optimizer  ``adam``: ``torch.optim.Adam(lr, weight_decay)``, L2 inside Adam (the LMF paper's,
@@ -31,11 +32,13 @@ from dataclasses import dataclass
 
 import torch
 
+from lmf.checked_config import WARMUP_MULTISTEP, CheckedConfig
+
 #: Devices with PyTorch's fused optimiser kernels (one pass over all parameters per step).
 FUSED_DEVICES = ("cpu", "cuda")
 
 
-def build_optimizer(config, parameters) -> torch.optim.Optimizer:
+def build_optimizer(config: CheckedConfig, parameters) -> torch.optim.Optimizer:
     """The run's optimiser over ``parameters`` (see the module docstring).
 
     On the CPU and CUDA it is PyTorch's fused implementation (``fused=True``): the same update
@@ -63,9 +66,10 @@ class WarmupMultiStep:
         return self.gamma ** sum(epoch >= milestone for milestone in self.milestones)
 
 
-def build_scheduler(config, optimizer: torch.optim.Optimizer):
-    """The run's per-epoch learning-rate schedule (see the module docstring)."""
-    if config.lr_schedule == "warmup_multistep":
+def build_scheduler(config: CheckedConfig, optimizer: torch.optim.Optimizer):
+    """The run's per-epoch learning-rate schedule (see the module docstring); a config that
+    offers ``warmup_multistep`` also has its ``warmup_epochs`` and ``lr_milestones``."""
+    if config.lr_schedule == WARMUP_MULTISTEP:
         factor = WarmupMultiStep(config.warmup_epochs, config.lr_milestones, config.lr_gamma)
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step,

@@ -1,4 +1,5 @@
-"""Checks of the values a user passes: class counts, scalars, integers, choices, per-class vectors.
+"""Checks of the values a user passes: class counts, scalars, integers, choices, per-class vectors,
+progressive resizing schedules.
 
 Every check raises :class:`lmf.errors.ConfigError` (a ``ValueError``) whose message says what was
 wrong and what is valid.
@@ -77,6 +78,24 @@ def check_choice(name: str, value, valid: tuple[str, ...]) -> str:
     if value not in valid:
         raise unknown_choice(name, value, valid)
     return value
+
+
+def check_resize_schedule(schedule) -> tuple[tuple[int, int], ...] | None:
+    """Progressive resizing (Cui et al.): increasing ``(epoch, size)`` stages, sizes >= 8."""
+    if schedule is None or len(schedule) == 0:
+        return None
+    try:
+        stages = tuple((int(epoch), int(size)) for epoch, size in schedule)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"resize_schedule must be (epoch, size) pairs like ((0, 128), (10, 224)), got {schedule!r}"
+        ) from error
+    epochs = [epoch for epoch, _ in stages]
+    if epochs != sorted(set(epochs)) or epochs[0] < 0 or min(s for _, s in stages) < 8:
+        raise ConfigError(
+            f"resize_schedule needs increasing epochs >= 0 and sizes >= 8, got {schedule!r}"
+        )
+    return stages
 
 
 def as_class_vector(name: str, values, num_classes: int | None = None):

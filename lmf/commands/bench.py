@@ -22,7 +22,8 @@ def register(subparsers) -> None:
         description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     parser.add_argument("--models", nargs="+", default=list(PAPER_MODELS), metavar="ARCH",
-                        help="architectures of lmf.models (default: the paper's three)")
+                        help="architectures of lmf.models, see lmf list models (default: "
+                             "the paper's three)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES,
                         help="modes to time (default: all; on a CPU only eager)")
     parser.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
@@ -48,7 +49,7 @@ def images_per_second(arch: str, mode: str, device, batch_size: int, image_size:
 def run(args) -> int:
     import torch
 
-    from lmf.train import resolve_device
+    from lmf.devices import resolve_device
 
     device = resolve_device(args.device)
     modes = args.modes if device.type == "cuda" else ["eager"]

@@ -39,7 +39,8 @@ def register(subparsers) -> None:
                         help="profile whose values fill what is not given (default: cpu)")
     parser.add_argument("--dataset", help="dataset id of the profile (default: its first)")
     parser.add_argument("--model", help="model id of the profile (default: its first)")
-    parser.add_argument("--loss", default="lmf", help="loss name (default: lmf)")
+    parser.add_argument("--loss", default="lmf",
+                        help="loss name (default: lmf; lmf list losses shows them all)")
     parser.add_argument("--root", help="folder of the dataset (default: data/<name>)")
     for name in LOSS_FLAGS:
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, dest=name,

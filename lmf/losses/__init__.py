@@ -4,12 +4,18 @@
 functional form (``ldam_loss``, ``focal_loss``, ...) and a thin ``nn.Module`` whose per-class
 tensors are registered buffers. Semantics follow the code that produced the published numbers
 (Sadi et al., LMF paper; authors' repository Adnan-Sadi/LMFLOSS); see ``factory`` for the table
-of names and parameters.
+of names and parameters, :data:`LOSS_REGISTRY`.
 """
 
 from lmf.losses.base import ClassLoss
 from lmf.losses.cross_entropy import CrossEntropy
-from lmf.losses.factory import LOSSES, build_loss, check_loss_params, loss_parameters
+from lmf.losses.factory import (
+    LOSS_REGISTRY,
+    LOSSES,
+    build_loss,
+    check_loss_params,
+    loss_parameters,
+)
 from lmf.losses.focal import ClassBalancedLoss, FocalLoss, focal_loss
 from lmf.losses.lmf import LMFLoss, lmf_loss
 from lmf.losses.margin import LDAMDRWLoss, LDAMLoss, ldam_loss
@@ -24,6 +30,7 @@ from lmf.losses.weights import (
 
 __all__ = [
     "LOSSES",
+    "LOSS_REGISTRY",
     "ClassBalancedLoss",
     "ClassLoss",
     "CrossEntropy",

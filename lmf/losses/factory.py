@@ -28,17 +28,18 @@ of class weights of ``focal``, and ``beta`` is the effective-number β of ``cb``
 Class weights (``weight`` of ``ldam``/``lmf``, ``alpha`` of ``focal``) are given as
 ``"margins"`` (the LDAM margins, the authors' choice and the default), ``None`` (unweighted), or
 an explicit sequence of K non-negative numbers.
+
+The table is :data:`LOSS_REGISTRY` (an :class:`lmf.registry.Registry`): ``lmf list losses``
+prints it, with the defaults as registered.
 """
 
 from __future__ import annotations
-
-import inspect
 
 import numpy as np
 import torch
 from torch import nn
 
-from lmf.errors import ConfigError, unknown_choice
+from lmf.errors import ConfigError
 from lmf.losses.cross_entropy import CrossEntropy
 from lmf.losses.focal import ClassBalancedLoss, FocalLoss
 from lmf.losses.lmf import LMFLoss
@@ -51,9 +52,14 @@ from lmf.losses.weights import (
     inverse_frequency_weights,
     ldam_margins,
 )
+from lmf.registry import Registry
 from lmf.validation import as_class_vector, as_counts, check_choice
 
 MARGINS = "margins"
+
+#: Every loss of the table above: ``builder(counts, **params)`` with the checked class counts.
+#: Registered in listing order, the paper's five first (``lmf.paper.PAPER_LOSSES`` order).
+LOSS_REGISTRY = Registry("loss")
 
 
 def _class_weights(name: str, spec, margins: torch.Tensor) -> torch.Tensor | None:
@@ -66,35 +72,47 @@ def _class_weights(name: str, spec, margins: torch.Tensor) -> torch.Tensor | Non
     return as_class_vector(name, spec, len(margins))
 
 
+@LOSS_REGISTRY.register("cce", doc="cross-entropy")
 def _cce(counts):
     return CrossEntropy(len(counts))
 
 
-def _wcce(counts):
-    return CrossEntropy(len(counts), weight=inverse_frequency_weights(counts))
-
-
-def _bwcce(counts):
-    return CrossEntropy(len(counts), weight=bwcce_weights(counts))
-
-
-def _ldam(counts, *, s=30.0, max_m=0.5, weight=MARGINS):
-    margins = ldam_margins(counts, max_m)
-    return LDAMLoss(margins, s=s, weight=_class_weights("weight", weight, margins))
-
-
-def _focal(counts, *, gamma=1.5, alpha=MARGINS, max_m=0.5):
+@LOSS_REGISTRY.register("focal", doc="α-weighted focal loss, plain mean",
+          defaults={"gamma": 1.5, "alpha": MARGINS, "max_m": 0.5})
+def _focal(counts, *, gamma, alpha, max_m):
     margins = ldam_margins(counts, max_m)
     return FocalLoss(len(counts), gamma=gamma, alpha=_class_weights("alpha", alpha, margins))
 
 
-def _lmf(counts, *, alpha=1.0, beta=1.0, gamma=1.5, s=30.0, max_m=0.5, weight=MARGINS):
+@LOSS_REGISTRY.register("ldam", doc="LDAM, CE weighted by the margins (authors' code)",
+          defaults={"s": 30.0, "max_m": 0.5, "weight": MARGINS})
+def _ldam(counts, *, s, max_m, weight):
+    margins = ldam_margins(counts, max_m)
+    return LDAMLoss(margins, s=s, weight=_class_weights("weight", weight, margins))
+
+
+@LOSS_REGISTRY.register("bwcce", doc="CE, BWCCE weights (1 − n_j/N)/(K − 1), weighted mean")
+def _bwcce(counts):
+    return CrossEntropy(len(counts), weight=bwcce_weights(counts))
+
+
+@LOSS_REGISTRY.register("lmf", doc="alpha·LDAM + beta·focal (Sadi et al.)",
+          defaults={"alpha": 1.0, "beta": 1.0, "gamma": 1.5, "s": 30.0, "max_m": 0.5,
+                    "weight": MARGINS})
+def _lmf(counts, *, alpha, beta, gamma, s, max_m, weight):
     margins = ldam_margins(counts, max_m)
     return LMFLoss(margins, alpha=alpha, beta=beta, gamma=gamma, s=s,
                    weight=_class_weights("weight", weight, margins))
 
 
-def _cb(counts, *, beta=0.9999, base="ce", gamma=None):
+@LOSS_REGISTRY.register("wcce", doc="CE, inverse-frequency weights N / (K n_j)")
+def _wcce(counts):
+    return CrossEntropy(len(counts), weight=inverse_frequency_weights(counts))
+
+
+@LOSS_REGISTRY.register("cb", doc="class-balanced CE or focal (Cui et al. 2019); gamma only with base='focal' "
+          "(None: 1.5)", defaults={"beta": 0.9999, "base": "ce", "gamma": None})
+def _cb(counts, *, beta, base, gamma):
     check_choice("base", base, ("ce", "focal"))
     if base == "ce" and gamma is not None:
         raise ConfigError("gamma applies only with base='focal'; drop it or set base='focal'")
@@ -102,88 +120,68 @@ def _cb(counts, *, beta=0.9999, base="ce", gamma=None):
     return ClassBalancedLoss(class_balanced_weights(counts, beta), beta, base=base, gamma=gamma)
 
 
-def _ldam_drw(counts, *, s=30.0, max_m=0.5, beta=0.9999, drw_epoch=80):
+@LOSS_REGISTRY.register("ldam_drw", doc="LDAM, class-balanced weights from drw_epoch on (Cao et al. 2019)",
+          defaults={"s": 30.0, "max_m": 0.5, "beta": 0.9999, "drw_epoch": 80})
+def _ldam_drw(counts, *, s, max_m, beta, drw_epoch):
     return LDAMDRWLoss(ldam_margins(counts, max_m), class_balanced_weights(counts, beta),
                        s=s, drw_epoch=drw_epoch)
 
 
+@LOSS_REGISTRY.register("soft_mcc", doc="1 − soft MCC (Scholz et al. 2024)")
 def _soft_mcc(counts):
     return SoftMetricLoss(len(counts), "mcc")
 
 
+@LOSS_REGISTRY.register("soft_f1", doc="1 − soft macro-F1 (Scholz et al. 2024)")
 def _soft_f1(counts):
     return SoftMetricLoss(len(counts), "f1")
 
 
-def _ce_soft_mcc(counts, *, alpha=1.0, beta=1.0):
+@LOSS_REGISTRY.register("ce_soft_mcc", doc="alpha·CE + beta·(1 − soft MCC)",
+          defaults={"alpha": 1.0, "beta": 1.0})
+def _ce_soft_mcc(counts, *, alpha, beta):
     return SoftMetricLoss(len(counts), "mcc", alpha=alpha, beta=beta)
 
 
-def _ce_soft_f1(counts, *, alpha=1.0, beta=1.0):
+@LOSS_REGISTRY.register("ce_soft_f1", doc="alpha·CE + beta·(1 − soft macro-F1)",
+          defaults={"alpha": 1.0, "beta": 1.0})
+def _ce_soft_f1(counts, *, alpha, beta):
     return SoftMetricLoss(len(counts), "f1", alpha=alpha, beta=beta)
 
 
-def _unified_focal(counts, *, lam=0.5, delta=0.6, gamma=0.5):
+@LOSS_REGISTRY.register("unified_focal", doc="asymmetric unified focal loss (Yeung et al. 2022)",
+          defaults={"lam": 0.5, "delta": 0.6, "gamma": 0.5})
+def _unified_focal(counts, *, lam, delta, gamma):
     return UnifiedFocalLoss(rare_classes(counts), lam=lam, delta=delta, gamma=gamma)
 
 
-_BUILDERS = {
-    "cce": _cce,
-    "focal": _focal,
-    "ldam": _ldam,
-    "bwcce": _bwcce,
-    "lmf": _lmf,
-    "wcce": _wcce,
-    "cb": _cb,
-    "ldam_drw": _ldam_drw,
-    "soft_mcc": _soft_mcc,
-    "soft_f1": _soft_f1,
-    "ce_soft_mcc": _ce_soft_mcc,
-    "ce_soft_f1": _ce_soft_f1,
-    "unified_focal": _unified_focal,
-}
-
 #: Names of every loss :func:`build_loss` knows; the paper's five come first, in
 #: ``lmf.paper.PAPER_LOSSES`` order.
-LOSSES: tuple[str, ...] = tuple(_BUILDERS)
+LOSSES: tuple[str, ...] = LOSS_REGISTRY.names()
 
 
 def loss_parameters(name: str) -> dict[str, object]:
     """The parameters ``name`` accepts, with their defaults (``{}`` for losses without any)."""
-    if name not in _BUILDERS:
-        raise unknown_choice("loss", name, LOSSES)
-    signature = inspect.signature(_BUILDERS[name])
-    return {
-        p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY
-    }
+    return LOSS_REGISTRY.defaults(name)
+
+
+def stand_in_counts(params: dict) -> np.ndarray:
+    """Class counts to range-check loss parameters on before any data is read: as many classes
+    as an explicit per-class vector among ``params`` has (two otherwise), all different."""
+    sizes = [len(v) for v in params.values() if isinstance(v, list | tuple)]
+    return np.arange(max(sizes, default=2), 0, -1, dtype=np.float64) * 10
 
 
 def check_loss_params(name: str, params: dict) -> dict:
     """``params`` of loss ``name`` checked and completed with the defaults, without class counts.
 
-    The values are range-checked by the loss's own constructor on a stand-in with as many
-    classes as an explicit per-class vector has (two otherwise), so a config is rejected before
-    any data is read, with the same message ``build_loss`` gives. Class-vector lengths are
-    checked again against the real class count when the loss is built.
+    The values are range-checked by the loss's own constructor on :func:`stand_in_counts`, so a
+    config is rejected before any data is read, with the same message ``build_loss`` gives.
+    Class-vector lengths are checked again against the real class count when the loss is built.
     """
-    valid = loss_parameters(name)
-    reject_unknown_params(name, params, valid)
-    completed = {**valid, **params}
-    sizes = [len(v) for v in completed.values() if isinstance(v, list | tuple)]
-    stand_in = np.arange(max(sizes, default=2), 0, -1, dtype=np.float64) * 10
-    build_loss(name, stand_in, **params)
+    completed = LOSS_REGISTRY.params(name, params)
+    build_loss(name, stand_in_counts(completed), **params)
     return completed
-
-
-def reject_unknown_params(name: str, params: dict, valid: dict) -> None:
-    """A ConfigError naming the parameters of ``name`` that are not in ``valid``."""
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        accepted = ", ".join(valid) if valid else "none"
-        raise ConfigError(
-            f"loss {name!r} takes no parameter {', '.join(map(repr, unknown))}; "
-            f"valid parameters: {accepted}"
-        )
 
 
 def build_loss(name: str, class_counts, **params) -> nn.Module:
@@ -194,9 +192,5 @@ def build_loss(name: str, class_counts, **params) -> nn.Module:
     for an unknown name, a parameter the loss does not take, an invalid value, or invalid
     counts; the message lists what is valid.
     """
-    reject_unknown_params(name, params, loss_parameters(name))
-    counts = as_counts(class_counts)
-    try:
-        return _BUILDERS[name](counts, **params)
-    except ConfigError as error:
-        raise ConfigError(f"loss {name!r}: {error}") from None
+    LOSS_REGISTRY.params(name, params)  # the name and parameter names first, then the counts
+    return LOSS_REGISTRY.build(name, as_counts(class_counts), **params)

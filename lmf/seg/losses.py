@@ -31,6 +31,9 @@ has no Combo loss, and its ``AsymmetricUnifiedFocalLoss`` handles two classes on
 channels 0 and 1 and ignores the others). Their tests check them against MONAI where MONAI has
 the same quantity.
 
+The table is :data:`SEG_LOSS_REGISTRY` (an :class:`lmf.registry.Registry`); ``lmf list
+seg-losses`` prints it.
+
 Cui et al. 2024 (IEEE Access, "A Unified Approach Addressing Class Imbalance in Magnetic
 Resonance Image for Deep Learning Models") compare CE, focal, Tversky, Combo and their "unified"
 loss, which is Yeung et al.'s asymmetric unified focal loss; :func:`seg_unified_focal_loss`
@@ -39,16 +42,14 @@ lists the corrections of their Eqs 6–12.
 
 from __future__ import annotations
 
-import inspect
-
 import torch
 import torch.nn.functional as F
 from monai.losses import DiceLoss
 
-from lmf.errors import ConfigError, unknown_choice
-from lmf.losses import build_loss, check_loss_params, loss_parameters
+from lmf.errors import ConfigError
+from lmf.losses import LOSS_REGISTRY
 from lmf.losses.base import ClassLoss, check_class_indices
-from lmf.losses.factory import reject_unknown_params
+from lmf.losses.factory import stand_in_counts
 from lmf.losses.focal import focal_terms
 from lmf.losses.unified_focal import (
     EPS,
@@ -56,6 +57,7 @@ from lmf.losses.unified_focal import (
     focal_tversky_terms,
     tversky_index,
 )
+from lmf.registry import Registry
 from lmf.validation import as_counts, check_flag, check_number
 
 #: Smoothing of the Dice coefficient in Yeung et al.'s Combo loss (their ``dice_coefficient``).
@@ -403,73 +405,78 @@ class PixelLMFLoss(SegLoss):
         return self.pixel_loss.compute(pixels, masks.reshape(-1))
 
 
-def _ce(num_classes):
-    return PixelCrossEntropy(num_classes)
+#: Every segmentation loss of the table above: ``builder(pixel_counts, **params)`` with the
+#: checked pixel counts, of which all but ``lmf`` use only their number K.
+SEG_LOSS_REGISTRY = Registry("segmentation loss")
 
 
-def _focal(num_classes, *, gamma=2.0):
-    return PixelFocalLoss(num_classes, gamma=gamma)
+@SEG_LOSS_REGISTRY.register("ce", doc="pixel-wise cross-entropy, mean over pixels")
+def _ce(counts):
+    return PixelCrossEntropy(len(counts))
 
 
-def _dice(num_classes, *, include_background=True):
-    return SegDiceLoss(num_classes, include_background=include_background)
+@SEG_LOSS_REGISTRY.register("focal", doc="softmax focal loss per pixel (Lin et al. 2017)",
+                            defaults={"gamma": 2.0})
+def _focal(counts, *, gamma):
+    return PixelFocalLoss(len(counts), gamma=gamma)
 
 
-def _tversky(num_classes, *, alpha=0.3, beta=0.7, include_background=True):
-    return SegTverskyLoss(num_classes, alpha=alpha, beta=beta,
+@SEG_LOSS_REGISTRY.register("dice", doc="soft Dice per image and class (MONAI DiceLoss)",
+                            defaults={"include_background": True})
+def _dice(counts, *, include_background):
+    return SegDiceLoss(len(counts), include_background=include_background)
+
+
+@SEG_LOSS_REGISTRY.register("tversky", doc="Tversky loss (Salehi et al. 2017)",
+                            defaults={"alpha": 0.3, "beta": 0.7, "include_background": True})
+def _tversky(counts, *, alpha, beta, include_background):
+    return SegTverskyLoss(len(counts), alpha=alpha, beta=beta,
                           include_background=include_background)
 
 
-def _combo(num_classes, *, alpha=0.5, beta=0.5):
-    return SegComboLoss(num_classes, alpha=alpha, beta=beta)
+@SEG_LOSS_REGISTRY.register("combo", doc="Combo loss (Taghanaki et al. 2019), Yeung's form",
+                            defaults={"alpha": 0.5, "beta": 0.5})
+def _combo(counts, *, alpha, beta):
+    return SegComboLoss(len(counts), alpha=alpha, beta=beta)
 
 
-def _unified_focal(num_classes, *, lam=0.5, delta=0.6, gamma=0.5):
-    return SegUnifiedFocalLoss(num_classes, lam=lam, delta=delta, gamma=gamma)
+@SEG_LOSS_REGISTRY.register("unified_focal",
+                            doc="asymmetric unified focal loss (Yeung et al. 2022)",
+                            defaults={"lam": 0.5, "delta": 0.6, "gamma": 0.5})
+def _unified_focal(counts, *, lam, delta, gamma):
+    return SegUnifiedFocalLoss(len(counts), lam=lam, delta=delta, gamma=gamma)
 
 
-_BUILDERS = {
-    "ce": _ce,
-    "focal": _focal,
-    "dice": _dice,
-    "tversky": _tversky,
-    "combo": _combo,
-    "unified_focal": _unified_focal,
-}
+@SEG_LOSS_REGISTRY.register("lmf", doc="the classification lmf applied per pixel",
+                            defaults=LOSS_REGISTRY.defaults("lmf"))
+def _lmf(counts, **params):
+    # The classification builder itself, not build_loss: a refusal is then named once, by
+    # this registry.
+    return PixelLMFLoss(LOSS_REGISTRY.entry("lmf").builder(counts, **params))
+
 
 #: The segmentation losses :func:`build_seg_loss` knows.
-SEG_LOSSES: tuple[str, ...] = (*_BUILDERS, "lmf")
-
-#: Two classes, standing in for the pixel counts when parameters are checked without data.
-_STAND_IN_COUNTS = (10.0, 1.0)
+SEG_LOSSES: tuple[str, ...] = SEG_LOSS_REGISTRY.names()
 
 
 def seg_loss_parameters(name: str) -> dict[str, object]:
     """The parameters segmentation loss ``name`` accepts, with their defaults (``{}`` for
     ``ce``); ``lmf`` takes those of the classification ``lmf``
     (:func:`lmf.losses.loss_parameters`)."""
-    if name == "lmf":
-        return loss_parameters("lmf")
-    if name not in _BUILDERS:
-        raise unknown_choice("segmentation loss", name, SEG_LOSSES)
-    signature = inspect.signature(_BUILDERS[name])
-    return {
-        p.name: p.default for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY
-    }
+    return SEG_LOSS_REGISTRY.defaults(name)
 
 
 def check_seg_loss_params(name: str, params: dict) -> dict:
     """``params`` of segmentation loss ``name`` checked and completed with the defaults, without
     pixel counts; raises the ConfigError :func:`build_seg_loss` would.
 
-    Values are range-checked by building the loss for two stand-in classes (``lmf``: as
-    :func:`lmf.losses.check_loss_params` does). Lengths of per-class vectors (``lmf``'s
+    Values are range-checked by building the loss on :func:`lmf.losses.factory.stand_in_counts`
+    (as :func:`lmf.losses.check_loss_params` does). Lengths of per-class vectors (``lmf``'s
     ``weight``) are checked again against the real K when the loss is built.
     """
-    if name == "lmf":
-        return check_loss_params("lmf", params)
-    build_seg_loss(name, _STAND_IN_COUNTS, **params)
-    return {**seg_loss_parameters(name), **params}
+    completed = SEG_LOSS_REGISTRY.params(name, params)
+    build_seg_loss(name, stand_in_counts(completed), **params)
+    return completed
 
 
 def build_seg_loss(name: str, pixel_counts, **params) -> SegLoss:
@@ -481,12 +488,5 @@ def build_seg_loss(name: str, pixel_counts, **params) -> SegLoss:
     (listing the valid ones), an invalid value or invalid counts; and, when called, for logits
     or masks of the wrong shape, float masks, or mask values outside 0..K−1.
     """
-    valid = seg_loss_parameters(name)
-    reject_unknown_params(name, params, valid)
-    if name == "lmf":
-        return PixelLMFLoss(build_loss("lmf", pixel_counts, **params))
-    counts = as_counts(pixel_counts)
-    try:
-        return _BUILDERS[name](len(counts), **params)
-    except ConfigError as error:
-        raise ConfigError(f"loss {name!r}: {error}") from None
+    SEG_LOSS_REGISTRY.params(name, params)  # the name and parameter names first, then the counts
+    return SEG_LOSS_REGISTRY.build(name, as_counts(pixel_counts), **params)

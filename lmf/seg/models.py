@@ -16,6 +16,9 @@ name                      network
 ``*_small``               the same families at CPU scale (module constants below)
 ========================  =====================================================================
 
+The table is :data:`SEG_MODEL_REGISTRY` (an :class:`lmf.registry.Registry`); ``lmf list
+seg-models`` prints it.
+
 Attention (``attention=``): ``attention_unet`` and ``attention_unet_small`` take all of
 ``ATTENTIONS`` at their skip connections (:mod:`lmf.seg.attention`): ``"sas"`` is MONAI's
 additive attention gate, which is Cui's selective attention suppression, ``"none"`` the same
@@ -37,7 +40,6 @@ Every model's ``forward(x)`` returns the logits ``(B, K, H, W)`` at the input's 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -53,6 +55,7 @@ from torchvision.models.segmentation.fcn import FCN, FCNHead
 
 from lmf.errors import ConfigError, DataError, unknown_choice
 from lmf.models import missing_weights
+from lmf.registry import Registry
 from lmf.seg.attention import SKIP_ATTENTIONS, set_skip_attention
 from lmf.seg.segnet import VGG16_CONVS, VGG16_WIDTHS, SegNet
 
@@ -80,18 +83,16 @@ TORCHVISION_BACKBONE_WEIGHTS = "ResNet50_Weights.IMAGENET1K_V1"
 
 @dataclass(frozen=True)
 class SegModelSpec:
-    """How one named model is built and what it accepts.
+    """What one named network accepts, the ``info`` of its :data:`SEG_MODEL_REGISTRY` entry.
 
     Attributes:
         family: the paper's model name for tables ("UNet", "FCN", "SegNet", "DeepLab-V3").
-        build: ``build(num_classes, in_channels, attention, pretrained) -> nn.Module``.
         attentions: the values of ``attention`` it takes.
         size_multiple: input sides must be multiples of this.
         pretrained: whether ImageNet weights exist for it.
     """
 
     family: str
-    build: Callable[..., nn.Module]
     attentions: tuple[str, ...]
     size_multiple: int
     pretrained: bool
@@ -213,37 +214,60 @@ def _segnet(num_classes, in_channels, attention, pretrained, *, widths, convs):
 _UNET_ATTENTIONS = ("none", "scse")
 _PLAIN = ("none",)
 
-_SPECS: dict[str, SegModelSpec] = {
-    "unet": SegModelSpec(
-        "UNet", partial(_smp_unet, encoder=UNET_ENCODER, depth=UNET_DEPTH, decoder=UNET_DECODER),
-        _UNET_ATTENTIONS, 1, True),
-    "attention_unet": SegModelSpec(
-        "UNet", partial(_attention_unet, channels=ATTENTION_UNET_CHANNELS,
-                        strides=ATTENTION_UNET_STRIDES),
-        ATTENTIONS, math.prod(ATTENTION_UNET_STRIDES), False),
-    "fcn": SegModelSpec("FCN", partial(_torchvision, builder="fcn_resnet50"), _PLAIN, 1, True),
-    "deeplabv3": SegModelSpec(
-        "DeepLab-V3", partial(_torchvision, builder="deeplabv3_resnet50"), _PLAIN, 1, True),
-    "segnet": SegModelSpec(
-        "SegNet", partial(_segnet, widths=VGG16_WIDTHS, convs=VGG16_CONVS), _PLAIN,
-        2 ** len(VGG16_WIDTHS), False),
-    "unet_small": SegModelSpec(
-        "UNet", partial(_smp_unet, encoder=UNET_SMALL_ENCODER, depth=UNET_SMALL_DEPTH,
-                        decoder=UNET_SMALL_DECODER),
-        _UNET_ATTENTIONS, 1, False),
-    "attention_unet_small": SegModelSpec(
-        "UNet", partial(_attention_unet, channels=ATTENTION_UNET_SMALL_CHANNELS,
-                        strides=ATTENTION_UNET_SMALL_STRIDES),
-        ATTENTIONS, math.prod(ATTENTION_UNET_SMALL_STRIDES), False),
-    "fcn_small": SegModelSpec("FCN", _fcn_small, _PLAIN, 1, False),
-    "deeplabv3_small": SegModelSpec("DeepLab-V3", _deeplabv3_small, _PLAIN, 1, False),
-    "segnet_small": SegModelSpec(
-        "SegNet", partial(_segnet, widths=SEGNET_SMALL_WIDTHS, convs=SEGNET_SMALL_CONVS), _PLAIN,
-        2 ** len(SEGNET_SMALL_WIDTHS), False),
-}
+def _named_networks() -> Registry:
+    """The networks of the table above, paper scale first, then the CPU stand-ins:
+    ``builder(num_classes, in_channels, attention, pretrained)``, each entry's ``info`` its
+    :class:`SegModelSpec`."""
+    registry = Registry("segmentation model")
+    for name, builder, doc, spec in (
+        ("unet", partial(_smp_unet, encoder=UNET_ENCODER, depth=UNET_DEPTH,
+                         decoder=UNET_DECODER),
+         "segmentation-models-pytorch Unet on a ResNet-34 encoder",
+         SegModelSpec("UNet", _UNET_ATTENTIONS, 1, True)),
+        ("attention_unet", partial(_attention_unet, channels=ATTENTION_UNET_CHANNELS,
+                                   strides=ATTENTION_UNET_STRIDES),
+         "MONAI AttentionUnet (channels 32-512, four stride-2 stages)",
+         SegModelSpec("UNet", ATTENTIONS, math.prod(ATTENTION_UNET_STRIDES), False)),
+        ("fcn", partial(_torchvision, builder="fcn_resnet50"),
+         "torchvision fcn_resnet50 (no auxiliary head)", SegModelSpec("FCN", _PLAIN, 1, True)),
+        ("deeplabv3", partial(_torchvision, builder="deeplabv3_resnet50"),
+         "torchvision deeplabv3_resnet50 (no auxiliary head)",
+         SegModelSpec("DeepLab-V3", _PLAIN, 1, True)),
+        ("segnet", partial(_segnet, widths=VGG16_WIDTHS, convs=VGG16_CONVS),
+         "SegNet, VGG16-bn layout (lmf.seg.segnet)",
+         SegModelSpec("SegNet", _PLAIN, 2 ** len(VGG16_WIDTHS), False)),
+        ("unet_small", partial(_smp_unet, encoder=UNET_SMALL_ENCODER, depth=UNET_SMALL_DEPTH,
+                               decoder=UNET_SMALL_DECODER),
+         "unet at CPU scale (timm ResNet-10-T encoder, depth 3)",
+         SegModelSpec("UNet", _UNET_ATTENTIONS, 1, False)),
+        ("attention_unet_small", partial(_attention_unet, channels=ATTENTION_UNET_SMALL_CHANNELS,
+                                         strides=ATTENTION_UNET_SMALL_STRIDES),
+         "attention_unet at CPU scale (channels 8-64, three stride-2 stages)",
+         SegModelSpec("UNet", ATTENTIONS, math.prod(ATTENTION_UNET_SMALL_STRIDES), False)),
+        ("fcn_small", _fcn_small, "FCN on a half-width ResNet-10-T, output stride 8",
+         SegModelSpec("FCN", _PLAIN, 1, False)),
+        ("deeplabv3_small", _deeplabv3_small,
+         "DeepLab-V3 on a half-width ResNet-10-T, ASPP width 64, rates 1-2-3",
+         SegModelSpec("DeepLab-V3", _PLAIN, 1, False)),
+        ("segnet_small", partial(_segnet, widths=SEGNET_SMALL_WIDTHS, convs=SEGNET_SMALL_CONVS),
+         "SegNet at CPU scale (three stages of two convolutions)",
+         SegModelSpec("SegNet", _PLAIN, 2 ** len(SEGNET_SMALL_WIDTHS), False)),
+    ):
+        registry.register(name, builder, doc=doc, info=spec)
+    return registry
+
+
+#: Every network :func:`build_seg_model` knows.
+SEG_MODEL_REGISTRY = _named_networks()
 
 #: The model names ``build_seg_model`` accepts: paper scale first, then the CPU stand-ins.
-SEG_MODELS: tuple[str, ...] = tuple(_SPECS)
+SEG_MODELS: tuple[str, ...] = SEG_MODEL_REGISTRY.names()
+
+
+def _spec(name: str) -> SegModelSpec:
+    """The :class:`SegModelSpec` of ``name``; the ConfigError of an unknown name lists
+    ``SEG_MODELS``."""
+    return SEG_MODEL_REGISTRY.entry(name).info
 
 
 def build_seg_model(name: str, num_classes: int, *, attention: str = "none",
@@ -268,22 +292,21 @@ def build_seg_model(name: str, num_classes: int, *, attention: str = "none",
             f"segmentation model {name} has no ImageNet weights and trains from random "
             f"initialisation (pretrained=False); models with ImageNet weights: {with_weights}"
         )
-    return _SPECS[name].build(num_classes, in_channels, attention, bool(pretrained))
+    return SEG_MODEL_REGISTRY.build(name, num_classes, in_channels, attention, bool(pretrained))
 
 
 def check_seg_model(name: str, attention: str = "none") -> None:
     """A ConfigError unless ``name`` is a model of ``SEG_MODELS`` that takes ``attention``."""
-    if not isinstance(name, str) or name not in _SPECS:
-        raise unknown_choice("segmentation model", name, SEG_MODELS)
+    spec = _spec(name)
     if not isinstance(attention, str) or attention not in ATTENTIONS:
         raise unknown_choice("attention", attention, ATTENTIONS)
-    if attention not in _SPECS[name].attentions:
+    if attention not in spec.attentions:
         by_attention = "; ".join(
-            f"{kind}: {', '.join(m for m in SEG_MODELS if kind in _SPECS[m].attentions)}"
+            f"{kind}: {', '.join(m for m in SEG_MODELS if kind in _spec(m).attentions)}"
             for kind in ATTENTIONS if kind != "none")
         raise ConfigError(
             f"segmentation model {name} does not take attention {attention!r} (it takes "
-            f"{', '.join(_SPECS[name].attentions)}); every model takes 'none', and the others "
+            f"{', '.join(spec.attentions)}); every model takes 'none', and the others "
             f"are taken by {by_attention}"
         )
 
@@ -315,17 +338,14 @@ def size_multiple(name: str) -> int:
     decoder must meet maps of the same size again); 1 for smp's ``Unet``, which interpolates each
     upsampled map to the size of its skip connection (``requires_divisible_input_shape`` is
     False), and for FCN and DeepLab-V3, whose logits are interpolated to the input's size."""
-    check_seg_model(name)
-    return _SPECS[name].size_multiple
+    return _spec(name).size_multiple
 
 
 def model_family(name: str) -> str:
     """The paper's name of the model for tables: "UNet", "FCN", "SegNet" or "DeepLab-V3"."""
-    check_seg_model(name)
-    return _SPECS[name].family
+    return _spec(name).family
 
 
 def has_pretrained(name: str) -> bool:
     """Whether ``name`` has ImageNet encoder weights (``pretrained=True`` is accepted)."""
-    check_seg_model(name)
-    return _SPECS[name].pretrained
+    return _spec(name).pretrained
