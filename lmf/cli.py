@@ -18,7 +18,7 @@ from lmf import __version__
 from lmf.errors import LmfError
 
 #: Modules under ``lmf.commands`` that register a subcommand, in ``--help`` order.
-COMMANDS: tuple[str, ...] = ("data", "train", "sweep", "reproduce", "bench")
+COMMANDS: tuple[str, ...] = ("data", "train", "sweep", "reproduce", "bench", "list", "numerics")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,16 +6,19 @@ dispatches its vectorised loops to the widest instruction set (AVX-512 where the
 oneDNN's convolutions and MKL's GEMMs choose their own code paths and blockings, NumPy's SIMD
 loops and OpenBLAS's cores do the same. Wider vectors add the same numbers in another order, so a
 run trained on an AVX-512 machine and one trained on an AVX2 machine differ in the last bits of
-the first step, and training amplifies that into different metrics. :func:`pin` asks every library
-for its AVX2 code path before it loads:
+the first step, and training amplifies that into different metrics. MKL also goes by the vendor:
+its AVX2 branch (``MKL_CBWR=AVX2``) computes a GEMM in another order on an AMD CPU than on an
+Intel one, and PyTorch's linear layers and some of its convolutions call MKL. :func:`pin` asks
+every library for one code path before it loads:
 
 ============================  =========  ==================================================
 variable                      value      what it pins
 ============================  =========  ==================================================
 ``ATEN_CPU_CAPABILITY``       ``avx2``   PyTorch's ATen kernels (reductions, BatchNorm, ...)
 ``ONEDNN_MAX_CPU_ISA``        ``AVX2``   oneDNN's convolutions (PyTorch's ``mkldnn``)
-``MKL_CBWR``                  ``AVX2,    MKL's conditional numerical reproducibility: the
-                              STRICT``   AVX2 branch of its GEMMs, alignment-independent
+``MKL_CBWR``                  ``COMPA-   MKL's conditional numerical reproducibility: the
+                              TIBLE,     branch that computes alike on Intel and AMD CPUs,
+                              STRICT``   alignment-independent
 ``NPY_ENABLE_CPU_FEATURES``   ``X86_V3`` NumPy's dispatched SIMD loops (AVX2, FMA3; no AVX-512)
 ``OPENBLAS_CORETYPE``         ``Haswell`` the OpenBLAS kernels of NumPy and SciPy (PCA,
                                          t-SNE's distances, least squares)
@@ -31,7 +34,17 @@ or first computes, so ``import lmf`` calls :func:`pin` before anything imports t
 child processes (sweep workers, notebook kernels, SLURM jobs through submitit) inherit the
 environment. oneDNN stays on for convolutions: with one thread (every run's default) its AVX2
 kernels accumulate each output in one fixed order whatever the cache sizes; turning it off
-(ATen's slow convolution) costs 4.5x on the cpu profile.
+(ATen's slow convolution) costs 1.3-5.5x on the cpu profile's networks, while the compatible MKL
+branch costs nothing measurable there (its GEMMs are small).
+
+How this is known: :func:`probe` computes a digest of every kind of kernel the runs use (MKL
+GEMMs, each oneDNN convolution kind forward and backward, NumPy, OpenBLAS, scikit-learn's PCA and
+t-SNE). ``tests/foundation/test_portable_numerics.py`` runs it on this CPU and under QEMU's
+emulation of an Intel Haswell and an AMD EPYC (each with its own vendor, instruction set and
+cache sizes in ``cpuid``) and requires one digest. With ``MKL_CBWR=AVX2,STRICT`` the GEMMs and
+1x1 convolutions differed between an AMD EPYC (Zen 4) and the emulated Intel CPUs; with
+``COMPATIBLE,STRICT`` every digest agrees. ``lmf numerics`` prints the digest of the machine
+it runs on.
 
 :data:`NUMERICS_VERSION` enters every run's identity: runs trained before the pin, or under
 another pin, have other numbers and are trained again instead of being mixed with pinned ones.
@@ -52,12 +65,12 @@ import warnings
 from pathlib import Path
 
 #: Enters every run's identity; raise it when the pinned kernels change.
-NUMERICS_VERSION = "avx2-1"
+NUMERICS_VERSION = "avx2-2"
 #: The environment of the pinned numerics (see the module docstring).
 PINNED = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
-    "MKL_CBWR": "AVX2,STRICT",
+    "MKL_CBWR": "COMPATIBLE,STRICT",
     "NPY_ENABLE_CPU_FEATURES": "X86_V3",
     "OPENBLAS_CORETYPE": "Haswell",
     "OMP_NUM_THREADS": "1",
@@ -188,4 +201,74 @@ def _torch_libraries(config: str) -> list[str]:
     """The math libraries of torch's build summary (MKL, oneDNN, OpenMP lines)."""
     return [line.strip(" -") for line in config.splitlines()
             if any(word in line for word in ("Math Kernel", "MKL-DNN", "oneDNN", "OpenMP"))]
+
+
+
+def probe() -> dict[str, str]:
+    """A digest (first 16 hex digits of sha256) of each kind of computation the runs make, on
+    fixed random inputs: MKL's GEMMs (``linear``, ``matmul``), oneDNN's convolutions of each
+    implementation kind (3x3, strided, 1x1, depthwise, transposed) forward and backward, ATen's
+    BatchNorm, pooling, resizing and softmax, NumPy's and OpenBLAS's loops and products, and
+    scikit-learn's PCA, t-SNE and silhouettes. Two CPUs that give the same digests compute these
+    alike to the last bit; ``tests/foundation/test_portable_numerics.py`` compares this CPU with
+    emulated ones."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+    from sklearn.metrics import silhouette_samples
+
+    def digest(*arrays) -> str:
+        h = hashlib.sha256()
+        for a in arrays:
+            a = a.detach().contiguous().numpy() if isinstance(a, torch.Tensor) else a
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()[:16]
+
+    def forward_backward(layer: type[torch.nn.Module], shape: tuple[int, ...], *args,
+                         **kwargs) -> str:
+        torch.manual_seed(0)
+        layer = layer(*args, **kwargs)
+        inputs = torch.randn(shape, requires_grad=True)
+        outputs = layer(inputs)
+        (outputs.float() ** 2).mean().backward()
+        return digest(outputs, inputs.grad, *(p.grad for p in layer.parameters()))
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        generator = torch.Generator().manual_seed(0)
+        left, right = (torch.randn(shape, generator=generator) for shape in ((96, 200), (200, 72)))
+        images = torch.randn(4, 16, 32, 32, generator=generator)
+        digests = {
+            "linear": forward_backward(torch.nn.Linear, (64, 512), 512, 10),
+            "matmul": digest(left @ right),
+            "conv3x3": forward_backward(torch.nn.Conv2d, (8, 64, 16, 16), 64, 64, 3, padding=1),
+            "conv_strided": forward_backward(torch.nn.Conv2d, (8, 3, 32, 32), 3, 24, 3, stride=2,
+                                             padding=1),
+            "conv1x1": forward_backward(torch.nn.Conv2d, (8, 64, 16, 16), 64, 128, 1),
+            "conv_depthwise": forward_backward(torch.nn.Conv2d, (8, 64, 16, 16), 64, 64, 3,
+                                               padding=1, groups=64),
+            "conv_transposed": forward_backward(torch.nn.ConvTranspose2d, (4, 32, 8, 8), 32, 16, 2,
+                                                stride=2),
+            "batchnorm": forward_backward(torch.nn.BatchNorm2d, (8, 32, 16, 16), 32),
+            "pool_resize_softmax": digest(
+                F.max_pool2d(images, 2), F.adaptive_avg_pool2d(images, 1),
+                F.interpolate(images, size=(24, 24), mode="bilinear", antialias=True),
+                F.log_softmax(images, 1)),
+        }
+    finally:
+        torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(300, 64)).astype(np.float32)
+    labels = rng.integers(0, 5, len(points))
+    digests.update({
+        "numpy": digest(points @ points.T, points.sum(0), np.exp(points), np.sort(points, 0)),
+        "pca": digest(PCA(10, random_state=0).fit_transform(points)),
+        "tsne": digest(TSNE(2, random_state=0, init="pca", perplexity=20,
+                            max_iter=250).fit_transform(points)),
+        "silhouette": digest(silhouette_samples(points, labels)),
+    })
+    return digests
 
