@@ -37,7 +37,7 @@ os.environ["LMF_FIGURES"] = str(_SESSION_DIR / "figures")
 _TESTS = Path(__file__).resolve().parent
 
 
-@dataclass
+@dataclass(eq=False)  # a plugin: pluggy keeps plugins in sets, by identity
 class NotebookCells:
     """The nbval cells of the numbered notebooks in this session and how each one ended, by
     notebook file name: a plugin, so that it hears the reports of items outside this folder."""
