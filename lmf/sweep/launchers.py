@@ -24,11 +24,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 
-from lmf import machine
+from lmf import machine, tasks
 from lmf.errors import ConfigError, unknown_choice
 from lmf.runs import run_id
 from lmf.sweep.parent import die_with_parent
-from lmf.sweep.worker import config_of, log_path, run_one
+from lmf.sweep.worker import log_path, run_one
 
 #: SLURM options and the submitit parameter each becomes.
 SLURM_OPTIONS = {
@@ -160,7 +160,7 @@ def slurm_parameters(slurm_config=None, **options) -> dict:
 
 def task_identity(task: dict) -> tuple[str, dict]:
     """The run id and identity of a task (a config as plain data)."""
-    identity = config_of(task).identity()
+    identity = tasks.config_from_dict(task).identity()
     return run_id(identity), identity
 
 

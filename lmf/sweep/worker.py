@@ -16,33 +16,12 @@ import time
 import traceback
 from pathlib import Path
 
-from lmf import runs
+from lmf import runs, tasks
 
 
 def log_path(identity, results) -> Path:
     """Where the log of the run with ``identity`` goes: ``<results>/logs/<run_id>.log``."""
     return runs.root(results) / runs.LOGS / f"{runs.run_id(identity)}.log"
-
-
-def config_of(task: dict):
-    """The config object of a task given as plain data: a ``lmf.seg.config.SegConfig`` for a
-    segmentation run (``"task": "segmentation"``), else a ``lmf.config.RunConfig``."""
-    if runs.task_of(task) == "segmentation":
-        from lmf.seg.config import SegConfig
-
-        return SegConfig.from_dict(task)
-    from lmf.config import RunConfig
-
-    return RunConfig.from_dict(task)
-
-
-def _engine(config):
-    """The ``fit`` of the engine that trains ``config`` (imported on use, in the worker)."""
-    if getattr(config, "task", None) == "segmentation":
-        from lmf.seg.train import fit
-    else:
-        from lmf.train import fit
-    return fit
 
 
 def run_one(config: dict, results: str) -> dict:
@@ -55,8 +34,8 @@ def run_one(config: dict, results: str) -> dict:
     outcome = {"run_id": "-".join(str(config.get(k)) for k in ("dataset", "model", "loss")),
                "ok": True, "error": None, "log": None, "seconds": None}
     try:
-        run = config_of(config)
-        fit = _engine(run)
+        run = tasks.config_from_dict(config)
+        fit = tasks.fit_of(run)
         identity = run.identity()
         log = log_path(identity, results)
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -38,10 +38,10 @@ def tiny(loss: str = "cce", **overrides) -> RunConfig:
 def on_training_steps(monkeypatch, change) -> None:
     """Every loss ``fit`` builds returns ``change(step, targets, loss)`` on each training step
     (``step`` counts from 0 over the whole run, resumes included); evaluation is left alone."""
-    build_loss, steps = lmf.train.build_loss, itertools.count()
+    new_criterion, steps = lmf.train._Trainer._new_criterion, itertools.count()
 
-    def building(*args, **kwargs):
-        loss = build_loss(*args, **kwargs)
+    def building(trainer):
+        loss = new_criterion(trainer)
         forward = loss.forward
 
         def changed(logits, targets):
@@ -51,7 +51,7 @@ def on_training_steps(monkeypatch, change) -> None:
         loss.forward = changed
         return loss
 
-    monkeypatch.setattr(lmf.train, "build_loss", building)
+    monkeypatch.setattr(lmf.train._Trainer, "_new_criterion", building)
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_finished_run_is_not_trained_again(finished_run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(lmf.train, "_Trainer", no_training)
+    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
     start = time.perf_counter()
     again = fit(config, results, quiet=True)
     assert time.perf_counter() - start < 5
@@ -96,12 +96,12 @@ def test_results_do_not_depend_on_the_callers_thread_count(finished_run, tmp_pat
 def test_training_uses_the_configured_threads(tiny_config, tmp_path, monkeypatch):
     seen = []
 
-    def recording(*args, **kwargs):
+    def recording(trainer):
         seen.append(torch.get_num_threads())
-        return build_model(*args, **kwargs)
+        return new_model(trainer)
 
-    build_model = lmf.train.build_model
-    monkeypatch.setattr(lmf.train, "build_model", recording)
+    new_model = lmf.train._Trainer._new_model
+    monkeypatch.setattr(lmf.train._Trainer, "_new_model", recording)
     fit(tiny_config(epochs=1, threads=3), tmp_path, quiet=True)
     assert seen == [3]
 
@@ -176,15 +176,15 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
     config = tiny_config(epochs=3, resize_schedule=((0, 8), (2, 12)))
     assert [size_at(config, e) for e in range(3)] == [8, 8, 12]
     sizes: list[tuple[bool, int]] = []
-    build_model = lmf.train.build_model
+    new_model = lmf.train._Trainer._new_model
 
-    def recording(*args, **kwargs):
-        model = build_model(*args, **kwargs)
+    def recording(trainer):
+        model = new_model(trainer)
         model.register_forward_pre_hook(
             lambda module, inputs: sizes.append((module.training, inputs[0].shape[-1])))
         return model
 
-    monkeypatch.setattr(lmf.train, "build_model", recording)
+    monkeypatch.setattr(lmf.train._Trainer, "_new_model", recording)
     result = fit(config, tmp_path, quiet=True)
     train_sizes = [size for training, size in sizes if training]
     steps = steps_per_epoch()

@@ -28,7 +28,7 @@ def test_moved_data_is_the_same_run_and_is_not_trained_again(image_tree, tmp_pat
     def no_training(*args, **kwargs):
         raise AssertionError("the run was trained again for data that only moved")
 
-    monkeypatch.setattr(lmf.train, "_Trainer", no_training)
+    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
     again = fit(tree_config(b, epochs=1), results, quiet=True)
     assert again.run_dir == first.run_dir
     assert again.metrics == first.metrics

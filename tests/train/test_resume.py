@@ -33,10 +33,10 @@ CHILD = textwrap.dedent("""
     from lmf.train import RunConfig, fit
     config = RunConfig.from_dict({config!r})
     marker, stop_at = Path({marker!r}), {stop_at}
-    build_loss, calls = lmf.train.build_loss, [0]
+    new_criterion, calls = lmf.train._Trainer._new_criterion, [0]
 
-    def stopping(*args, **kwargs):
-        loss = build_loss(*args, **kwargs)
+    def stopping(trainer):
+        loss = new_criterion(trainer)
         forward = loss.forward
 
         def step(logits, targets):
@@ -50,7 +50,7 @@ CHILD = textwrap.dedent("""
         loss.forward = step
         return loss
 
-    lmf.train.build_loss = stopping
+    lmf.train._Trainer._new_criterion = stopping
     fit(config, {results!r}, quiet=True)
 """)
 

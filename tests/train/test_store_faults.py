@@ -329,13 +329,13 @@ SLOW_TRAINER = textwrap.dedent("""
     import lmf.train
     from lmf.train import RunConfig, fit
 
-    build_loss = lmf.train.build_loss
+    new_criterion = lmf.train._Trainer._new_criterion
 
-    def slow(*args, **kwargs):
+    def slow(trainer):
         time.sleep(3)
-        return build_loss(*args, **kwargs)
+        return new_criterion(trainer)
 
-    lmf.train.build_loss = slow
+    lmf.train._Trainer._new_criterion = slow
     fit(RunConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], quiet=True)
 """)
 
@@ -354,7 +354,7 @@ def test_a_second_trainer_waits_for_the_first_and_finds_the_run_done(tiny_config
     def no_training(*args, **kwargs):
         raise AssertionError("the second trainer trained the run again")
 
-    monkeypatch.setattr(lmf.train, "_Trainer", no_training)
+    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
     assert main([*TRAIN_ARGS, "--results", str(tmp_path)]) == 0  # waits on the lock
     assert first.wait(timeout=120) == 0
     path = runs.run_dir(config.identity(), tmp_path)
@@ -402,15 +402,15 @@ def test_a_steady_run_has_no_warnings(finished_run):
 
 
 def test_non_finite_validation_outputs_are_a_run_error(tiny_config, tmp_path, monkeypatch):
-    build_model = lmf.train.build_model
+    new_model = lmf.train._Trainer._new_model
 
-    def nan_in_eval(*args, **kwargs):
-        model = build_model(*args, **kwargs)
+    def nan_in_eval(trainer):
+        model = new_model(trainer)
         forward = model.forward
         model.forward = lambda x: forward(x) * (float("nan") if not model.training else 1.0)
         return model
 
-    monkeypatch.setattr(lmf.train, "build_model", nan_in_eval)
+    monkeypatch.setattr(lmf.train._Trainer, "_new_model", nan_in_eval)
     config = tiny_config(epochs=1)
     with pytest.raises(RunError, match="val outputs are not finite"):
         fit(config, tmp_path, quiet=True)
