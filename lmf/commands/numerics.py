@@ -26,7 +26,8 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from lmf import numerics
 
-    print(json.dumps({"version": numerics.NUMERICS_VERSION, "pinned": numerics.pinned(),
-                      "not_pinned_because": numerics.obstacle() if not numerics.pinned() else None,
+    record = numerics.record()
+    print(json.dumps({"version": record["version"], "pinned": record["pinned"],
+                      "not_pinned_because": record["not_pinned_because"],
                       "digests": numerics.probe()}, indent=1))
     return 0
