@@ -78,14 +78,14 @@ def _cce(counts):
 
 
 @LOSS_REGISTRY.register("focal", doc="α-weighted focal loss, plain mean",
-          defaults={"gamma": 1.5, "alpha": MARGINS, "max_m": 0.5})
+                        defaults={"gamma": 1.5, "alpha": MARGINS, "max_m": 0.5})
 def _focal(counts, *, gamma, alpha, max_m):
     margins = ldam_margins(counts, max_m)
     return FocalLoss(len(counts), gamma=gamma, alpha=_class_weights("alpha", alpha, margins))
 
 
 @LOSS_REGISTRY.register("ldam", doc="LDAM, CE weighted by the margins (authors' code)",
-          defaults={"s": 30.0, "max_m": 0.5, "weight": MARGINS})
+                        defaults={"s": 30.0, "max_m": 0.5, "weight": MARGINS})
 def _ldam(counts, *, s, max_m, weight):
     margins = ldam_margins(counts, max_m)
     return LDAMLoss(margins, s=s, weight=_class_weights("weight", weight, margins))
@@ -97,8 +97,8 @@ def _bwcce(counts):
 
 
 @LOSS_REGISTRY.register("lmf", doc="alpha·LDAM + beta·focal (Sadi et al.)",
-          defaults={"alpha": 1.0, "beta": 1.0, "gamma": 1.5, "s": 30.0, "max_m": 0.5,
-                    "weight": MARGINS})
+                        defaults={"alpha": 1.0, "beta": 1.0, "gamma": 1.5, "s": 30.0,
+                                  "max_m": 0.5, "weight": MARGINS})
 def _lmf(counts, *, alpha, beta, gamma, s, max_m, weight):
     margins = ldam_margins(counts, max_m)
     return LMFLoss(margins, alpha=alpha, beta=beta, gamma=gamma, s=s,
@@ -110,8 +110,9 @@ def _wcce(counts):
     return CrossEntropy(len(counts), weight=inverse_frequency_weights(counts))
 
 
-@LOSS_REGISTRY.register("cb", doc="class-balanced CE or focal (Cui et al. 2019); gamma only with base='focal' "
-          "(None: 1.5)", defaults={"beta": 0.9999, "base": "ce", "gamma": None})
+@LOSS_REGISTRY.register("cb", doc="class-balanced CE or focal (Cui et al. 2019); gamma only "
+                        "with base='focal' (None: 1.5)",
+                        defaults={"beta": 0.9999, "base": "ce", "gamma": None})
 def _cb(counts, *, beta, base, gamma):
     check_choice("base", base, ("ce", "focal"))
     if base == "ce" and gamma is not None:
@@ -120,8 +121,9 @@ def _cb(counts, *, beta, base, gamma):
     return ClassBalancedLoss(class_balanced_weights(counts, beta), beta, base=base, gamma=gamma)
 
 
-@LOSS_REGISTRY.register("ldam_drw", doc="LDAM, class-balanced weights from drw_epoch on (Cao et al. 2019)",
-          defaults={"s": 30.0, "max_m": 0.5, "beta": 0.9999, "drw_epoch": 80})
+@LOSS_REGISTRY.register("ldam_drw",
+                        doc="LDAM, class-balanced weights from drw_epoch on (Cao et al. 2019)",
+                        defaults={"s": 30.0, "max_m": 0.5, "beta": 0.9999, "drw_epoch": 80})
 def _ldam_drw(counts, *, s, max_m, beta, drw_epoch):
     return LDAMDRWLoss(ldam_margins(counts, max_m), class_balanced_weights(counts, beta),
                        s=s, drw_epoch=drw_epoch)
@@ -138,19 +140,19 @@ def _soft_f1(counts):
 
 
 @LOSS_REGISTRY.register("ce_soft_mcc", doc="alpha·CE + beta·(1 − soft MCC)",
-          defaults={"alpha": 1.0, "beta": 1.0})
+                        defaults={"alpha": 1.0, "beta": 1.0})
 def _ce_soft_mcc(counts, *, alpha, beta):
     return SoftMetricLoss(len(counts), "mcc", alpha=alpha, beta=beta)
 
 
 @LOSS_REGISTRY.register("ce_soft_f1", doc="alpha·CE + beta·(1 − soft macro-F1)",
-          defaults={"alpha": 1.0, "beta": 1.0})
+                        defaults={"alpha": 1.0, "beta": 1.0})
 def _ce_soft_f1(counts, *, alpha, beta):
     return SoftMetricLoss(len(counts), "f1", alpha=alpha, beta=beta)
 
 
 @LOSS_REGISTRY.register("unified_focal", doc="asymmetric unified focal loss (Yeung et al. 2022)",
-          defaults={"lam": 0.5, "delta": 0.6, "gamma": 0.5})
+                        defaults={"lam": 0.5, "delta": 0.6, "gamma": 0.5})
 def _unified_focal(counts, *, lam, delta, gamma):
     return UnifiedFocalLoss(rare_classes(counts), lam=lam, delta=delta, gamma=gamma)
 
@@ -172,16 +174,27 @@ def stand_in_counts(params: dict) -> np.ndarray:
     return np.arange(max(sizes, default=2), 0, -1, dtype=np.float64) * 10
 
 
-def check_loss_params(name: str, params: dict) -> dict:
-    """``params`` of loss ``name`` checked and completed with the defaults, without class counts.
+def build_for_counts(registry: Registry, name: str, counts, **params) -> nn.Module:
+    """``registry``'s loss ``name`` for ``counts`` (one per class, label order): the name and
+    the parameter names are checked before the counts, the values by the loss's builder."""
+    registry.params(name, params)
+    return registry.build(name, as_counts(counts), **params)
 
-    The values are range-checked by the loss's own constructor on :func:`stand_in_counts`, so a
-    config is rejected before any data is read, with the same message ``build_loss`` gives.
-    Class-vector lengths are checked again against the real class count when the loss is built.
-    """
-    completed = LOSS_REGISTRY.params(name, params)
-    build_loss(name, stand_in_counts(completed), **params)
+
+def check_without_data(registry: Registry, name: str, params: dict) -> dict:
+    """``params`` of ``registry``'s loss ``name`` checked and completed with the defaults before
+    any data is read: the values are range-checked by building the loss on
+    :func:`stand_in_counts`, so the message is the one building it for real gives. Class-vector
+    lengths are checked again against the real class count when the loss is built."""
+    completed = registry.params(name, params)
+    build_for_counts(registry, name, stand_in_counts(completed), **params)
     return completed
+
+
+def check_loss_params(name: str, params: dict) -> dict:
+    """``params`` of loss ``name`` checked and completed with the defaults, without class counts
+    (:func:`check_without_data`), with the message ``build_loss`` gives."""
+    return check_without_data(LOSS_REGISTRY, name, params)
 
 
 def build_loss(name: str, class_counts, **params) -> nn.Module:
@@ -192,5 +205,4 @@ def build_loss(name: str, class_counts, **params) -> nn.Module:
     for an unknown name, a parameter the loss does not take, an invalid value, or invalid
     counts; the message lists what is valid.
     """
-    LOSS_REGISTRY.params(name, params)  # the name and parameter names first, then the counts
-    return LOSS_REGISTRY.build(name, as_counts(class_counts), **params)
+    return build_for_counts(LOSS_REGISTRY, name, class_counts, **params)

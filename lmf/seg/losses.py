@@ -49,7 +49,7 @@ from monai.losses import DiceLoss
 from lmf.errors import ConfigError
 from lmf.losses import LOSS_REGISTRY
 from lmf.losses.base import ClassLoss, check_class_indices
-from lmf.losses.factory import stand_in_counts
+from lmf.losses.factory import build_for_counts, check_without_data
 from lmf.losses.focal import focal_terms
 from lmf.losses.unified_focal import (
     EPS,
@@ -58,7 +58,7 @@ from lmf.losses.unified_focal import (
     tversky_index,
 )
 from lmf.registry import Registry
-from lmf.validation import as_counts, check_flag, check_number
+from lmf.validation import check_flag, check_number
 
 #: Smoothing of the Dice coefficient in Yeung et al.'s Combo loss (their ``dice_coefficient``).
 COMBO_SMOOTH = 1e-6
@@ -470,13 +470,12 @@ def check_seg_loss_params(name: str, params: dict) -> dict:
     """``params`` of segmentation loss ``name`` checked and completed with the defaults, without
     pixel counts; raises the ConfigError :func:`build_seg_loss` would.
 
-    Values are range-checked by building the loss on :func:`lmf.losses.factory.stand_in_counts`
-    (as :func:`lmf.losses.check_loss_params` does). Lengths of per-class vectors (``lmf``'s
-    ``weight``) are checked again against the real K when the loss is built.
+    Values are range-checked by building the loss on stand-in counts, as
+    :func:`lmf.losses.check_loss_params` does (``lmf.losses.factory.check_without_data``).
+    Lengths of per-class vectors (``lmf``'s ``weight``) are checked again against the real K
+    when the loss is built.
     """
-    completed = SEG_LOSS_REGISTRY.params(name, params)
-    build_seg_loss(name, stand_in_counts(completed), **params)
-    return completed
+    return check_without_data(SEG_LOSS_REGISTRY, name, params)
 
 
 def build_seg_loss(name: str, pixel_counts, **params) -> SegLoss:
@@ -488,5 +487,4 @@ def build_seg_loss(name: str, pixel_counts, **params) -> SegLoss:
     (listing the valid ones), an invalid value or invalid counts; and, when called, for logits
     or masks of the wrong shape, float masks, or mask values outside 0..K−1.
     """
-    SEG_LOSS_REGISTRY.params(name, params)  # the name and parameter names first, then the counts
-    return SEG_LOSS_REGISTRY.build(name, as_counts(pixel_counts), **params)
+    return build_for_counts(SEG_LOSS_REGISTRY, name, pixel_counts, **params)
