@@ -21,9 +21,9 @@ import tempfile
 TRAIN = """
 import json, sys, time
 import lmf
-from lmf.numerics import pinned
-from lmf.profiles import get_profile
-from lmf.train import fit
+from lmf.core.numerics import pinned
+from lmf.classification.profiles import get_profile
+from lmf.classification.train import fit
 profile = get_profile("cpu")
 model = sys.argv[3] or next(iter(profile.models))
 config = profile.config(next(iter(profile.datasets)), model, "lmf", epochs=int(sys.argv[2]))

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lmf.paths import repo_root
+from lmf.core.paths import repo_root
 from lmf.sweep import build_grid, ensure
 
 SCRIPT = repo_root() / "scripts" / "slurm_cluster.sh"

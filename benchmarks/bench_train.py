@@ -1,4 +1,4 @@
-"""Overhead of ``lmf.train.fit`` over a bare PyTorch loop doing the same work.
+"""Overhead of ``lmf.classification.train.fit`` over a bare PyTorch loop doing the same work.
 
 Both train the cpu profile's ResNet stand-in on digits-LT (images already in memory, batch 32,
 Adam, StepLR), evaluate on the validation split after every epoch and once on test. ``fit`` also
@@ -15,11 +15,11 @@ import time
 import torch
 import torch.nn.functional as F
 
+from lmf.classification.models import build_model
+from lmf.classification.profiles import get_profile
+from lmf.classification.train import fit
 from lmf.data import prepare, to_tensor
 from lmf.losses import build_loss
-from lmf.models import build_model
-from lmf.profiles import get_profile
-from lmf.train import fit
 
 EPOCHS, REPEATS = 6, 3
 #: fit trains with ``threads`` intra-op threads; the bare loop with this process's count: the same
@@ -79,7 +79,7 @@ def main() -> None:
     print("| loop | seconds | steps/s | overhead |")
     print("|---|---:|---:|---:|")
     print(f"| bare PyTorch | {bare_best:.2f} | {steps / bare_best:.1f} | — |")
-    print(f"| lmf.train.fit | {fit_best:.2f} | {steps / fit_best:.1f} | "
+    print(f"| lmf.classification.train.fit | {fit_best:.2f} | {steps / fit_best:.1f} | "
           f"{100 * (fit_best / bare_best - 1):+.1f} % |")
 
 

@@ -5,14 +5,14 @@ run (``get_profile("paper").config(DATASET, MODEL, LOSS)``: Adam with weight dec
 loss with its published parameters, LMF's (α, β) from Table 6, the dataset's training class
 counts, bf16 autocast and channels-last on CUDA) trains for ``--steps`` timed steps on a fixed
 random batch, in two modes: ``eager`` and ``compiled`` (``torch.compile``). The batch is uint8
-N×H×W×3 on the device, converted by ``lmf.data.to_tensor`` as ``lmf.train`` does with a split
+N×H×W×3 on the device, converted by ``lmf.data.to_tensor`` as ``lmf.classification.train`` does with a split
 kept on the GPU. Weights are ImageNet's when they are in the local cache, else random (speed is
 the same).
 
-``lmf.train`` runs whole epochs (evaluation and checkpoints included) and exposes no single
+``lmf.classification.train`` runs whole epochs (evaluation and checkpoints included) and exposes no single
 step, so the lmf side is the step its training loop performs, built from lmf's parts as
 ``lmf bench`` builds its models: ``build_model``, ``build_loss``, ``to_tensor``, the config's
-optimiser and speed options. The bare side is ``lmf.throughput.bare_training_step`` on the same
+optimiser and speed options. The bare side is ``lmf.core.throughput.bare_training_step`` on the same
 architecture (float images already on the device, ``F.cross_entropy``, Adam, the same autocast,
 memory format and mode). Both print images/s and peak memory (``torch.cuda.max_memory_allocated``,
 reset per measurement) side by side with the ratio lmf/bare. Compilation is timed separately
@@ -44,14 +44,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lmf.classification.models import build_model, weights_cached
+from lmf.classification.paper import PAPER_DATASETS, PAPER_MODELS, split_counts
+from lmf.classification.profiles import PROFILES, get_profile
+from lmf.classification.train import RunConfig
+from lmf.core.paths import repo_root, results_dir
+from lmf.core.throughput import Timing, bare_training_step, time_steps
 from lmf.data import to_tensor
 from lmf.losses import LOSSES, build_loss
-from lmf.models import build_model, weights_cached
-from lmf.paper import PAPER_DATASETS, PAPER_MODELS, split_counts
-from lmf.paths import repo_root, results_dir
-from lmf.profiles import PROFILES, get_profile
-from lmf.throughput import Timing, bare_training_step, time_steps
-from lmf.train import RunConfig
 
 MODES = ("eager", "compiled")
 NO_GPU = ("gpu_check: no GPU (CUDA) is present on this machine; nothing was measured. "
@@ -98,7 +98,7 @@ def train_counts(dataset: str) -> np.ndarray:
 
 
 def lmf_step(config: RunConfig, counts: np.ndarray, compile: bool):
-    """One training step of ``lmf.train`` for ``config`` on a fixed random uint8 batch."""
+    """One training step of ``lmf.classification.train`` for ``config`` on a fixed random uint8 batch."""
     device = torch.device(config.device)
     cuda = device.type == "cuda"
     memory_format = torch.channels_last if config.channels_last and cuda else torch.contiguous_format
@@ -181,7 +181,7 @@ def cpu_threads(count: int):
 
 
 def check_model(model_id: str, args: argparse.Namespace) -> dict:
-    """Both sides in every mode; on the CPU with the run's thread count, as ``lmf.train``."""
+    """Both sides in every mode; on the CPU with the run's thread count, as ``lmf.classification.train``."""
     config, counts = paper_run(model_id, args), train_counts(args.dataset)
     row = {"model_id": model_id, "arch": config.model, "pretrained": config.pretrained,
            "loss_params": config.loss_params, "lmf": {}, "bare": {}, "ratio": {}}

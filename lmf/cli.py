@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module under ``lmf.commands`` exposing
 ``register(subparsers)``, which adds its parser and sets ``func(args) -> int``. Errors the user
-can fix (``lmf.errors.LmfError``, ``ValueError``, ``FileNotFoundError``) end in one line on
+can fix (``lmf.core.errors.LmfError``, ``ValueError``, ``FileNotFoundError``) end in one line on
 stderr and exit status 2; Ctrl-C ends with 130.
 """
 
@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from lmf import __version__
-from lmf.errors import LmfError
+from lmf.core.errors import LmfError
 
 #: Modules under ``lmf.commands`` that register a subcommand, in ``--help`` order.
 COMMANDS: tuple[str, ...] = ("data", "train", "sweep", "reproduce", "bench", "list", "numerics")

@@ -6,10 +6,10 @@ other in a ``python3`` kernel whose working directory is the repository root, in
 profile and launcher, writes the executed copies to ``<results>/notebooks/<profile>/`` and stops
 at the first notebook that fails, naming it and the failing cell. The results folder reaches
 the kernels as ``LMF_RESULTS``, so no executed copy holds a path of this machine. Figures and
-tables land in ``lmf.paths.figures_dir(profile)``.
+tables land in ``lmf.core.paths.figures_dir(profile)``.
 
 Overrides (``parameters``) are checked before anything runs: each must be declared by a
-selected notebook and fit the type its parameters cell gives it (``lmf.parameters``).
+selected notebook and fit the type its parameters cell gives it (``lmf.core.parameters``).
 
 Training happens inside the notebooks through ``lmf.sweep.ensure``, which skips finished runs,
 so a second call only re-draws figures. While a notebook trains, every finished run is echoed
@@ -31,11 +31,11 @@ from pathlib import Path
 
 import nbformat
 
-from lmf.errors import ConfigError, RunError
-from lmf.outputs import display_path
-from lmf.parameters import check_overrides, notebook_parameters
-from lmf.paths import figures_dir, notebooks_dir, repo_root, results_dir
-from lmf.profiles import get_profile
+from lmf.classification.profiles import get_profile
+from lmf.core.errors import ConfigError, RunError
+from lmf.core.outputs import display_path
+from lmf.core.parameters import check_overrides, notebook_parameters
+from lmf.core.paths import figures_dir, notebooks_dir, repo_root, results_dir
 from lmf.sweep.progress import PROGRESS_ENV, follow
 
 
@@ -207,7 +207,7 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         profile: injected as ``PROFILE``.
         only: notebook numbers to run (see ``find_notebooks``).
         results: run store, exported as ``LMF_RESULTS`` to the kernels (default
-            ``lmf.paths.results_dir()``); messages print it as given.
+            ``lmf.core.paths.results_dir()``); messages print it as given.
         launcher: injected as ``LAUNCHER`` (``None`` keeps each notebook's default).
         notebooks: folder of the notebooks (default ``notebooks/``).
         in_place: execute the notebooks themselves with their own parameters (nothing injected)
@@ -216,7 +216,7 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         timeout: seconds one cell may run (default the profile's ``cell_timeout``).
         parameters: further parameters (``{"EPOCHS": 2}``), injected into the notebooks that
             declare them; a ConfigError before anything runs for a name no selected notebook
-            declares or a value of the wrong type (``lmf.parameters.check_overrides``).
+            declares or a value of the wrong type (``lmf.core.parameters.check_overrides``).
         verbose: stream the notebooks' output instead of one line per finished training run.
         echo: where progress lines go.
     """
@@ -271,11 +271,11 @@ def check(profile: str = "cpu", *, against: str | os.PathLike | None = None,
     ``LMF_FIGURES`` pointing to a temporary folder, so the committed figures are never
     overwritten; the folder is deleted afterwards. ``against`` is the folder of committed tables
     (default :func:`committed_tables`). Numbers must be equal when this process computes with
-    the pinned numerics (``lmf.numerics.pinned()``), else within the tolerance of
-    ``lmf.regression``. With ``only``, committed tables the selected notebooks do not write are
-    not reported. Returns one ``lmf.regression.TableReport`` per table."""
-    from lmf import numerics
-    from lmf.regression import compare_tables
+    the pinned numerics (``lmf.core.numerics.pinned()``), else within the tolerance of
+    ``lmf.core.regression``. With ``only``, committed tables the selected notebooks do not write are
+    not reported. Returns one ``lmf.core.regression.TableReport`` per table."""
+    from lmf.core import numerics
+    from lmf.core.regression import compare_tables
 
     if parameters:
         raise ConfigError("a check reproduces the committed tables with the notebooks' own "
@@ -287,7 +287,7 @@ def check(profile: str = "cpu", *, against: str | os.PathLike | None = None,
         raise ConfigError(f"no committed tables (*.csv) in {display_path(committed)}")
     exact = numerics.pinned()
     if not exact:
-        echo(f"numerics not pinned ({numerics.obstacle() or 'see lmf.numerics'}): numbers are "
+        echo(f"numerics not pinned ({numerics.obstacle() or 'see lmf.core.numerics'}): numbers are "
              "compared within one unit of their last printed digit", flush=True)
     with tempfile.TemporaryDirectory(prefix="lmf-check-") as figures:
         with _environment(LMF_FIGURES=figures):

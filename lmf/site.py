@@ -10,7 +10,7 @@ into ``_build/book/html/`` (git-ignored), with MathJax served from the site itse
 at build time, hence 1.x.
 
 The landing page is computed from the committed tables (``figures/<profile>/*.csv``) and the
-published numbers (``data/paper/*.tsv`` through ``lmf.paper`` and ``lmf.seg.paper``): one row per
+published numbers (``data/paper/*.tsv`` through ``lmf.classification.paper`` and ``lmf.seg.paper``): one row per
 published figure and table of the three papers.
 """
 
@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 from docutils.nodes import make_id
 
-from lmf import paper
+from lmf.classification import paper
 from lmf.seg.paper import published_table
 
 REPO = Path(__file__).resolve().parents[1]

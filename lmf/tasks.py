@@ -3,15 +3,15 @@
 ================  ===========================  ===================  =====================
 task              config (plain data -> run)   engine (``fit``)     run files it adds
 ================  ===========================  ===================  =====================
-classification    ``lmf.config.RunConfig``     ``lmf.train``        logits, per-class F1
+classification    ``lmf.classification.config.RunConfig``     ``lmf.classification.train``        logits, per-class F1
 segmentation      ``lmf.seg.config.SegConfig``  ``lmf.seg.train``    masks, DSC/IoU
 ================  ===========================  ===================  =====================
 
 A config as plain data names its task (``"task"``, absent for the store's default,
-``lmf.runs.DEFAULT_TASK``); the sweep layer turns it back into a config object and trains it
+``lmf.core.runs.DEFAULT_TASK``); the sweep layer turns it back into a config object and trains it
 through this table, so no launcher or worker branches on a task's name. The modules are
 imported by name when a task is used: the core imports no task. A new task adds one row
-(its config must derive from ``lmf.checked_config.CheckedConfig``, its engine provide
+(its config must derive from ``lmf.core.checked_config.CheckedConfig``, its engine provide
 ``fit(config, results, quiet)``).
 """
 
@@ -21,8 +21,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lmf import runs
-from lmf.errors import unknown_choice
+from lmf.core import runs
+from lmf.core.errors import unknown_choice
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Task:
 
 
 TASKS: dict[str, Task] = {
-    "classification": Task("lmf.config:RunConfig", "lmf.train"),
+    "classification": Task("lmf.classification.config:RunConfig", "lmf.classification.train"),
     "segmentation": Task("lmf.seg.config:SegConfig", "lmf.seg.train"),
 }
 

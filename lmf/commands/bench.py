@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from lmf.classification.paper import PAPER_MODELS
 from lmf.commands import help_text
-from lmf.paper import PAPER_MODELS
 
 MODES = ("eager", "channels_last+bf16", "compiled")
 
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
         description=help_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     parser.add_argument("--models", nargs="+", default=list(PAPER_MODELS), metavar="ARCH",
-                        help="architectures of lmf.models, see lmf list models (default: "
+                        help="architectures of lmf.classification.models, see lmf list models (default: "
                              "the paper's three)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES,
                         help="modes to time (default: all; on a CPU only eager)")
@@ -36,8 +36,8 @@ def register(subparsers) -> None:
 def images_per_second(arch: str, mode: str, device, batch_size: int, image_size: int,
                       steps: int, warmup: int = 3) -> float:
     """Training images/s of ``arch`` (forward, backward, Adam step) in ``mode``."""
-    from lmf.models import build_model
-    from lmf.throughput import bare_training_step, time_steps
+    from lmf.classification.models import build_model
+    from lmf.core.throughput import bare_training_step, time_steps
 
     fast = mode != "eager" and device.type == "cuda"
     step = bare_training_step(build_model(arch, 8, pretrained=False), device, batch_size,
@@ -49,7 +49,7 @@ def images_per_second(arch: str, mode: str, device, batch_size: int, image_size:
 def run(args) -> int:
     import torch
 
-    from lmf.devices import resolve_device
+    from lmf.core.devices import resolve_device
 
     device = resolve_device(args.device)
     modes = args.modes if device.type == "cuda" else ["eager"]

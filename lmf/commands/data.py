@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 
 from lmf.commands import help_text
-from lmf.errors import DataError
+from lmf.core.errors import DataError
 
 
 def _list(args) -> int:
@@ -37,7 +37,7 @@ def _list(args) -> int:
 
 
 def _check(args) -> int:
-    from lmf.data.check import check
+    from lmf.classification.dataset_check import check
 
     report = check(args.name, args.root, progress=not args.quiet)
     print(report.counts.fillna("").to_string(index=False))

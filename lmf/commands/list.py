@@ -2,8 +2,8 @@
 
     lmf list [losses|models|seg-losses|seg-models]
 
-One table per registry (``lmf.registry``): the classification losses (``lmf.losses``, the
-``--loss`` of ``lmf train``), the classifiers (``lmf.models``, and any timm model as
+One table per registry (``lmf.core.registry``): the classification losses (``lmf.losses``, the
+``--loss`` of ``lmf train``), the classifiers (``lmf.classification.models``, and any timm model as
 ``timm:<name>``), the segmentation losses (``lmf.seg.losses``) and networks
 (``lmf.seg.models``); all four without an argument.
 """
@@ -14,12 +14,12 @@ import argparse
 import importlib
 
 from lmf.commands import help_text
-from lmf.registry import format_rows
+from lmf.core.registry import format_rows
 
 #: Listing name -> (module, registry attribute), imported only when listed.
 REGISTRIES = {
     "losses": ("lmf.losses", "LOSS_REGISTRY"),
-    "models": ("lmf.models", "MODEL_REGISTRY"),
+    "models": ("lmf.classification.models", "MODEL_REGISTRY"),
     "seg-losses": ("lmf.seg.losses", "SEG_LOSS_REGISTRY"),
     "seg-models": ("lmf.seg.models", "SEG_MODEL_REGISTRY"),
 }
@@ -40,7 +40,7 @@ def listing(what: str) -> str:
     module, attribute = REGISTRIES[what]
     rows = getattr(importlib.import_module(module), attribute).rows()
     if what == "models":
-        from lmf.models import TIMM_PREFIX
+        from lmf.classification.models import TIMM_PREFIX
 
         rows.append((f"{TIMM_PREFIX}<name>", "pretrained=False",
                      "any timm model (timm.list_models()), with num_classes=K"))

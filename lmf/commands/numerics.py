@@ -1,5 +1,5 @@
 """``lmf numerics``: whether this process computes with the pinned CPU numerics, and a digest of
-each kind of kernel the runs use (``lmf.numerics.probe``).
+each kind of kernel the runs use (``lmf.core.numerics.probe``).
 
     lmf numerics
 
@@ -24,7 +24,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from lmf import numerics
+    from lmf.core import numerics
 
     record = numerics.record()
     print(json.dumps({"version": record["version"], "pinned": record["pinned"],

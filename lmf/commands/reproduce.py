@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from lmf.classification.profiles import PAPER_PROFILES
 from lmf.commands import help_text, positive_number
-from lmf.errors import ConfigError
-from lmf.profiles import PAPER_PROFILES
+from lmf.core.errors import ConfigError
 
 
 def register(subparsers) -> None:
@@ -83,7 +83,7 @@ def parse_parameters(items: list[str]) -> dict:
 def run_check(args) -> int:
     """``--check``: reproduce into a temporary folder, print the tables that differ from the
     committed ones and a summary; 1 when any differs, else 0."""
-    from lmf.regression import summary
+    from lmf.core.regression import summary
     from lmf.reproduce import check
 
     reports = check(args.profile, against=args.against, only=args.only, results=args.results,

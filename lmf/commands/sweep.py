@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from lmf.commands import help_text
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 from lmf.sweep import GRIDS, LAUNCHERS, ensure, status
 
 

@@ -2,16 +2,16 @@
 
 Unspecified values come from the profile (``lmf/profiles.py``); ``--dataset`` and ``--model``
 take the profile's ids (the paper's table columns) or, for anything else, a dataset source of
-``lmf.data`` or an architecture of ``lmf.models`` used as given.
+``lmf.data`` or an architecture of ``lmf.classification.models`` used as given.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from lmf.classification.profiles import PROFILES, get_profile
 from lmf.commands import help_text
-from lmf.errors import ConfigError
-from lmf.profiles import PROFILES, get_profile
+from lmf.core.errors import ConfigError
 
 #: Loss parameters offered as flags (``lmf.losses.build_loss`` checks which a loss takes).
 LOSS_FLAGS = ("alpha", "beta", "gamma", "s", "max_m", "drw_epoch", "lam", "delta")
@@ -65,7 +65,7 @@ def config_from_args(args):
     overrides = {name: getattr(args, name) for name in (*RUN_FLAGS, *WEIGHT_FLAGS)
                  if getattr(args, name) is not None}
     if args.weights is not None:
-        from lmf.models import check_weights_file
+        from lmf.classification.models import check_weights_file
 
         check_weights_file(args.weights)  # before any data is prepared
     dataset_id = args.dataset or next(iter(profile.datasets))
@@ -91,7 +91,7 @@ def _whole_number(flag: str, value: float) -> int:
 
 def run(args) -> int:
     config = config_from_args(args)  # a bad value is refused before the training stack loads
-    from lmf.train import fit
+    from lmf.classification.train import fit
 
     result = fit(config, results=args.results, quiet=args.quiet)
     test = result.metrics["test"]

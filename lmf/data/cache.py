@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from lmf.atomic import format_size, remove_stale_temporaries, storage_error, temporary_sibling
+from lmf.core.atomic import format_size, remove_stale_temporaries, storage_error, temporary_sibling
+from lmf.core.errors import DataError, StorageError, unknown_choice
+from lmf.core.machine import decoding_threads
 from lmf.data.decode import load_image
-from lmf.errors import DataError, StorageError, unknown_choice
-from lmf.machine import decoding_threads
 
 FORMAT = 1
 ON_ERROR = ("fail", "skip")

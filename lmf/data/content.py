@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lmf.atomic import write_bytes
-from lmf.errors import DataError, StorageError
-from lmf.machine import decoding_threads
-from lmf.paths import data_dir
+from lmf.core.atomic import write_bytes
+from lmf.core.errors import DataError, StorageError
+from lmf.core.machine import decoding_threads
+from lmf.core.paths import data_dir
 
 CACHE_NAME = "file-digests.json"
 _lock = threading.Lock()

@@ -14,8 +14,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from lmf.core.errors import DataError
 from lmf.data.registry import default_root, get_source
-from lmf.errors import DataError
 
 
 def kaggle_credentials() -> bool:

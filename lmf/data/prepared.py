@@ -1,6 +1,6 @@
 """``prepare``: index → split → cache, returned as ``PreparedData`` with train/val/test ``Part``s.
 
-Everything ``prepare`` writes lives under ``lmf.paths.data_dir()/cache/`` (``LMF_DATA`` moves it),
+Everything ``prepare`` writes lives under ``lmf.core.paths.data_dir()/cache/`` (``LMF_DATA`` moves it),
 one folder per source and file list::
 
     cache/<name>-<list key>/
@@ -30,14 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lmf.atomic import write_atomically
+from lmf.core.atomic import write_atomically
+from lmf.core.errors import ConfigError, DataError, unknown_choice
+from lmf.core.paths import data_dir
+from lmf.core.validation import check_choice, check_integer
 from lmf.data.cache import ON_ERROR, ImageCache, UnreadableImage, build_cache, cache_key
 from lmf.data.content import file_digests
 from lmf.data.registry import get_source, read_index, resolve_root, source_params
 from lmf.data.splits import PARTS, group_split, paper_split
-from lmf.errors import ConfigError, DataError, unknown_choice
-from lmf.paths import data_dir
-from lmf.validation import check_choice, check_integer
 
 SPLITS = ("paper", "group")
 
@@ -256,7 +256,7 @@ def prepare(name: str, root=None, *, split: str = "paper", size: int = 224, seed
 
     Args:
         name: a source of ``lmf.data.DATASETS`` (``medmnist:<flag>`` for MedMNIST).
-        root: the unpacked dataset; ``None`` means ``lmf.paths.data_dir()/<name>``.
+        root: the unpacked dataset; ``None`` means ``lmf.core.paths.data_dir()/<name>``.
         split: ``"paper"`` (per image, the paper's rule) or ``"group"`` (groups kept whole).
         size: side in pixels of the square images (the paper: 224).
         seed: seed of the split.

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from lmf.core.errors import ConfigError, DataError, unknown_choice
+from lmf.core.paths import data_dir
 from lmf.data.sources.base import INDEX_COLUMNS, Source
-from lmf.errors import ConfigError, DataError, unknown_choice
-from lmf.paths import data_dir
 
 _MODULES = {
     "ham10000": "lmf.data.sources.ham10000",
@@ -49,7 +49,7 @@ def get_source(name: str) -> Source:
 
 
 def default_root(source: Source) -> Path:
-    """``lmf.paths.data_dir()/<name>`` (or the source's ``default_folder``; ``LMF_DATA`` moves
+    """``lmf.core.paths.data_dir()/<name>`` (or the source's ``default_folder``; ``LMF_DATA`` moves
     it)."""
     return data_dir() / (source.default_folder or source.name.partition(":")[0])
 
@@ -79,7 +79,7 @@ def read_index(name: str, root=None, **params) -> pd.DataFrame:
 
     Args:
         name: one of ``DATASETS`` (``medmnist:<flag>`` for MedMNIST).
-        root: the unpacked dataset folder; ``None`` means ``lmf.paths.data_dir()/<name>``.
+        root: the unpacked dataset folder; ``None`` means ``lmf.core.paths.data_dir()/<name>``.
         **params: source options (e.g. ``imbalance`` for ``digits_lt``).
 
     Returns:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 PARTS = ("train", "val", "test")
 #: group_split cuts the data into this many stratified group folds: 3 for val, 3 for test

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 #: ImageNet channel statistics used by torchvision's and timm's pretrained weights.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 

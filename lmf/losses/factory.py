@@ -29,7 +29,7 @@ Class weights (``weight`` of ``ldam``/``lmf``, ``alpha`` of ``focal``) are given
 ``"margins"`` (the LDAM margins, the authors' choice and the default), ``None`` (unweighted), or
 an explicit sequence of K non-negative numbers.
 
-The table is :data:`LOSS_REGISTRY` (an :class:`lmf.registry.Registry`): ``lmf list losses``
+The table is :data:`LOSS_REGISTRY` (an :class:`lmf.core.registry.Registry`): ``lmf list losses``
 prints it, with the defaults as registered.
 """
 
@@ -39,7 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
+from lmf.core.registry import Registry
+from lmf.core.validation import as_class_vector, as_counts, check_choice
 from lmf.losses.cross_entropy import CrossEntropy
 from lmf.losses.focal import ClassBalancedLoss, FocalLoss
 from lmf.losses.lmf import LMFLoss
@@ -52,13 +54,11 @@ from lmf.losses.weights import (
     inverse_frequency_weights,
     ldam_margins,
 )
-from lmf.registry import Registry
-from lmf.validation import as_class_vector, as_counts, check_choice
 
 MARGINS = "margins"
 
 #: Every loss of the table above: ``builder(counts, **params)`` with the checked class counts.
-#: Registered in listing order, the paper's five first (``lmf.paper.PAPER_LOSSES`` order).
+#: Registered in listing order, the paper's five first (``lmf.classification.paper.PAPER_LOSSES`` order).
 LOSS_REGISTRY = Registry("loss")
 
 
@@ -158,7 +158,7 @@ def _unified_focal(counts, *, lam, delta, gamma):
 
 
 #: Names of every loss :func:`build_loss` knows; the paper's five come first, in
-#: ``lmf.paper.PAPER_LOSSES`` order.
+#: ``lmf.classification.paper.PAPER_LOSSES`` order.
 LOSSES: tuple[str, ...] = LOSS_REGISTRY.names()
 
 

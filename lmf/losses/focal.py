@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from lmf.core.validation import as_class_vector, check_choice, check_number
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import cross_entropy
-from lmf.validation import as_class_vector, check_choice, check_number
 
 CB_BASES = ("ce", "focal")
 

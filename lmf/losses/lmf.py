@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
+from lmf.core.validation import as_class_vector, check_number
 from lmf.losses.base import ClassLoss
 from lmf.losses.margin import margin_logits
 from lmf.losses.ops import log_softmax
-from lmf.validation import as_class_vector, check_number
 
 
 def lmf_loss(logits: torch.Tensor, targets: torch.Tensor, margins: torch.Tensor,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from lmf.core.validation import as_class_vector, check_integer, check_number
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import cross_entropy
-from lmf.validation import as_class_vector, check_integer, check_number
 
 
 def margin_logits(logits: torch.Tensor, targets: torch.Tensor, margins: torch.Tensor,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
+from lmf.core.validation import check_choice, check_number
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import log_softmax
-from lmf.validation import check_choice, check_number
 
 EPS = 1e-8
 

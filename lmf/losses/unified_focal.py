@@ -6,10 +6,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
+from lmf.core.validation import as_counts, check_number
 from lmf.losses.base import ClassLoss
 from lmf.losses.ops import log_softmax
-from lmf.validation import as_counts, check_number
 
 EPS = 1e-7
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lmf.validation import as_counts, check_number
+from lmf.core.validation import as_counts, check_number
 
 
 def ldam_margins(counts, max_m: float = 0.5) -> torch.Tensor:

@@ -7,6 +7,14 @@ per pixel: losses (``lmf.seg.losses``), scores (``lmf.seg.metrics``), networks
 (``lmf.seg.models``), mask datasets (``lmf.seg.data``), the run config and engine
 (``lmf.seg.config``, ``lmf.seg.train``), the grids of notebook 07 and its tables and figures.
 Names are imported on first use, so ``import lmf.seg`` stays light.
+
+It is the peer of ``lmf.classification``: the same file names do the same jobs (``config``,
+``data``, ``train``, ``models``, ``metrics``, ``profiles``, ``paper``); its losses, grids, tables
+and readings, which classification keeps in ``lmf.losses``, ``lmf.sweep.grids`` and
+``lmf.classification.report``, are ``losses``, ``grids``, ``tables`` and ``reading`` here. It imports the core, ``lmf.data`` and ``lmf.losses``, never
+``lmf.classification``. To add a loss: a ``SEG_LOSS_REGISTRY`` entry in ``losses``; a network:
+a ``SEG_MODEL_REGISTRY`` entry in ``models``; a dataset: a name in ``data.SEG_SOURCES`` with its
+reader; an experiment of a grid: an entry of ``grids.EXPERIMENTS``.
 """
 
 from __future__ import annotations

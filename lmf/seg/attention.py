@@ -36,7 +36,7 @@ from monai.networks.nets.attentionunet import AttentionBlock, AttentionLayer
 from segmentation_models_pytorch.base.modules import SCSEModule
 from torch import nn
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 #: The attention at the skip connections, ``"sas"`` being the additive gate of Oktay et al.
 SKIP_ATTENTIONS = ("none", "spatial", "channel", "scse", "sas")

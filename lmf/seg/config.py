@@ -8,14 +8,14 @@ Their three parts are fields: ``attention`` (``"sas"``: the additive attention g
 ``lmf.seg.models``), ``loss`` (``"unified_focal"``; ``lmf.seg.losses``) and ``resize_schedule``
 (progressive resizing: ``((0, 128), (e1, 256), (e2, 512))`` trains at 128 px from epoch 0, at
 256 px from epoch ``e1``, ..., every stage starting from the weights of the one before, because
-it is the same network trained on; ``lmf.batches.size_at``). ``sampler="oversample"`` is the
+it is the same network trained on; ``lmf.core.batches.size_at``). ``sampler="oversample"`` is the
 data-level balancing of their Table 6 (``lmf.seg.train.oversampling_weights``).
 
 ``split`` is ``"paper"`` (the project's split rule) or ``"cv"`` (5-fold cross-validation, Cui et
 al.'s protocol, ``fold`` 0–4; ``lmf.seg.data.seg_split``). The best epoch is the one of the best
 validation DSC; images are scored at ``image_size``.
 
-**Identity and validation** as for :class:`lmf.config.RunConfig` (``lmf.checked_config``): the
+**Identity and validation** as for :class:`lmf.classification.config.RunConfig` (``lmf.core.checked_config``): the
 run directory is named by a hash of the fields that change the numbers, with loss parameters and
 dataset options completed with their defaults, the data's content fingerprint
 (``lmf.seg.data.seg_fingerprint``) in place of its path, and ``"task": "segmentation"``, so no
@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from lmf.checked_config import STEP, CheckedConfig
-from lmf.errors import ConfigError
-from lmf.validation import check_choice, check_integer
+from lmf.core.checked_config import STEP, CheckedConfig
+from lmf.core.errors import ConfigError
+from lmf.core.validation import check_choice, check_integer
 
 SEG_SAMPLERS = ("none", "oversample")
 #: ``normalize``: none, or the ImageNet channel statistics the pretrained encoders expect
@@ -43,7 +43,7 @@ SEG_SCHEDULES = (STEP,)
 @dataclass(frozen=True, kw_only=True)
 class SegConfig(CheckedConfig):
     """One segmentation run; Cui et al.'s recipe by default (see the module docstring). The
-    fields every run has are :class:`~lmf.checked_config.CheckedConfig`'s.
+    fields every run has are :class:`~lmf.core.checked_config.CheckedConfig`'s.
 
     ``dataset`` is a source of ``lmf.seg.data`` with ``dataset_params``; ``model`` a network of
     ``lmf.seg.models`` with ``attention``; ``loss`` a loss of ``lmf.seg.losses`` with

@@ -17,9 +17,9 @@ covid19_seg     COVID-19 Radiography: ``<class>/images/<name>.png`` with the lun
 
 Masks are binary (values {0, 255} or {0, 1}: background and foreground) or label images (values
 0 … K − 1 with ``class_names`` of K names); anything else, a missing mask, a mask of another size
-than its image or an RGB mask with unequal channels is a :class:`~lmf.errors.DataError` naming
+than its image or an RGB mask with unequal channels is a :class:`~lmf.core.errors.DataError` naming
 the file. Images are resized to ``size`` bilinearly, masks by nearest neighbour. Decoded arrays
-are cached under ``lmf.paths.data_dir()/cache/seg-…`` keyed by source, options, size and the
+are cached under ``lmf.core.paths.data_dir()/cache/seg-…`` keyed by source, options, size and the
 data's fingerprint (relative ids and file sizes), so moving the data keeps the cache and the run
 ids, and changing a file builds a new one.
 
@@ -43,15 +43,15 @@ import numpy as np
 from PIL import Image
 from sklearn.model_selection import StratifiedGroupKFold
 
-from lmf.atomic import write_bytes
+from lmf.core.atomic import write_bytes
+from lmf.core.errors import ConfigError, DataError, unknown_choice
+from lmf.core.paths import data_dir
+from lmf.core.validation import check_integer, check_number
 from lmf.data.cache import cache_key
 from lmf.data.content import file_digests
 from lmf.data.decode import load_image
 from lmf.data.registry import read_index
 from lmf.data.sources.base import image_files
-from lmf.errors import ConfigError, DataError, unknown_choice
-from lmf.paths import data_dir
-from lmf.validation import check_integer, check_number
 
 SEG_SOURCES = ("digits_seg", "seg_folder", "ham10000_seg", "covid19_seg")
 SEG_SPLITS = ("paper", "cv")
@@ -68,7 +68,7 @@ OPTIONS = {
     "ham10000_seg": {},
     "covid19_seg": {"classes": None},
 }
-#: Where a source lives under ``lmf.paths.data_dir()`` when no root is given.
+#: Where a source lives under ``lmf.core.paths.data_dir()`` when no root is given.
 DEFAULT_FOLDERS = {"ham10000_seg": "ham10000", "covid19_seg": "covid19"}
 
 

@@ -1,7 +1,7 @@
 """Notebook 07's figures: Cui et al.'s Fig 3 (training curves per loss, DSC against λ) and
 Figs 4–5 (predicted masks over test images), drawn from the run store.
 
-Each function returns a matplotlib ``Figure``; saving is ``lmf.outputs.save_figure``. Masks are
+Each function returns a matplotlib ``Figure``; saving is ``lmf.core.outputs.save_figure``. Masks are
 drawn as outlines over the image so that prediction and truth stay visible together: the truth
 in white, the prediction in the colour of its class.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from lmf.runs import load_config, load_history, load_predictions
+from lmf.core.runs import load_config, load_history, load_predictions
 from lmf.seg.profiles import get_seg_profile
 from lmf.seg.tables import LOSS_NAMES, pick_setting, study_frame
 

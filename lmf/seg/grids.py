@@ -28,7 +28,7 @@ spread         the attention model with cross-entropy, the unified focal loss an
 
 from __future__ import annotations
 
-from lmf.errors import ConfigError, unknown_choice
+from lmf.core.errors import ConfigError, unknown_choice
 from lmf.seg.config import SegConfig
 from lmf.seg.models import ATTENTIONS, has_pretrained
 from lmf.seg.profiles import FULL_LOSSES, SegProfile, get_seg_profile

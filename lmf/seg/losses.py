@@ -31,7 +31,7 @@ has no Combo loss, and its ``AsymmetricUnifiedFocalLoss`` handles two classes on
 channels 0 and 1 and ignores the others). Their tests check them against MONAI where MONAI has
 the same quantity.
 
-The table is :data:`SEG_LOSS_REGISTRY` (an :class:`lmf.registry.Registry`); ``lmf list
+The table is :data:`SEG_LOSS_REGISTRY` (an :class:`lmf.core.registry.Registry`); ``lmf list
 seg-losses`` prints it.
 
 Cui et al. 2024 (IEEE Access, "A Unified Approach Addressing Class Imbalance in Magnetic
@@ -46,7 +46,9 @@ import torch
 import torch.nn.functional as F
 from monai.losses import DiceLoss
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
+from lmf.core.registry import Registry
+from lmf.core.validation import check_flag, check_number
 from lmf.losses import LOSS_REGISTRY
 from lmf.losses.base import ClassLoss, check_class_indices
 from lmf.losses.factory import build_for_counts, check_without_data
@@ -57,8 +59,6 @@ from lmf.losses.unified_focal import (
     focal_tversky_terms,
     tversky_index,
 )
-from lmf.registry import Registry
-from lmf.validation import check_flag, check_number
 
 #: Smoothing of the Dice coefficient in Yeung et al.'s Combo loss (their ``dice_coefficient``).
 COMBO_SMOOTH = 1e-6

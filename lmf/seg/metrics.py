@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 SCORES = ("iou", "dsc", "precision", "recall")
 

@@ -16,7 +16,7 @@ name                      network
 ``*_small``               the same families at CPU scale (module constants below)
 ========================  =====================================================================
 
-The table is :data:`SEG_MODEL_REGISTRY` (an :class:`lmf.registry.Registry`); ``lmf list
+The table is :data:`SEG_MODEL_REGISTRY` (an :class:`lmf.core.registry.Registry`); ``lmf list
 seg-models`` prints it.
 
 Attention (``attention=``): ``attention_unet`` and ``attention_unet_small`` take all of
@@ -53,9 +53,9 @@ from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP, DeepLabV3
 from torchvision.models.segmentation.fcn import FCN, FCNHead
 
-from lmf.errors import ConfigError, DataError, unknown_choice
-from lmf.models import missing_weights
-from lmf.registry import Registry
+from lmf.core.errors import ConfigError, DataError, unknown_choice
+from lmf.core.registry import Registry
+from lmf.core.weights import missing_weights
 from lmf.seg.attention import SKIP_ATTENTIONS, set_skip_attention
 from lmf.seg.segnet import VGG16_CONVS, VGG16_WIDTHS, SegNet
 

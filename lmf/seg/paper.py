@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lmf.errors import unknown_choice
-from lmf.paths import paper_dir
+from lmf.core.errors import unknown_choice
+from lmf.core.paths import paper_dir
 
 PUBLISHED_TABLES = {
     1: "cui2024_table1_models.tsv",

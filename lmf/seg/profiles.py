@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from lmf.errors import ConfigError, unknown_choice
-from lmf.validation import check_integer
+from lmf.core.errors import ConfigError, unknown_choice
+from lmf.core.validation import check_integer
 
 #: The losses of Cui et al.'s Table 3 and Fig 3, and LMF per pixel.
 SEG_STUDY_LOSSES = ("ce", "focal", "dice", "tversky", "combo", "unified_focal", "lmf")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 
 VGG16_WIDTHS = (64, 128, 256, 512, 512)
 VGG16_CONVS = (2, 2, 3, 3, 3)

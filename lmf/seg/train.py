@@ -7,14 +7,14 @@ and scores that epoch once on val and test. Progressive resizing (``resize_sched
 each training batch to the stage's side, images bilinearly with antialiasing and masks by
 nearest neighbour, so the network of one stage is the starting point of the next.
 
-It follows the store protocol of the classification engine (``lmf.engine.train_once``: the
+It follows the store protocol of the classification engine (``lmf.core.engine.train_once``: the
 lock, the ``done`` marker, a damaged run trained again) and the reliability rules of the shared
-trainer (``lmf.trainer``): ``last.pt`` after every epoch, so a killed run resumes from its last
+trainer (``lmf.core.trainer``): ``last.pt`` after every epoch, so a killed run resumes from its last
 finished epoch and ends with the numbers of an uninterrupted one on the CPU; a restart with a
-warning from an unreadable ``last.pt``; a :class:`~lmf.errors.RunError` on a non-finite loss or
+warning from an unreadable ``last.pt``; a :class:`~lmf.core.errors.RunError` on a non-finite loss or
 non-finite outputs.
 
-Files of a finished run (beside the common ones of ``lmf.runs``): ``metrics.json`` with
+Files of a finished run (beside the common ones of ``lmf.core.runs``): ``metrics.json`` with
 ``best_epoch``, ``epochs_run``, ``class_names``, ``class_counts`` (pixels per class in each
 part), ``imbalance_ratio`` per part (Cui et al.'s background/foreground ratio) and the ``val``
 and ``test`` scores; ``predictions.npz`` with the test ``pred`` and ``true`` masks (uint8) and
@@ -30,17 +30,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lmf import runs
-from lmf.batches import epoch_order, size_at
-from lmf.engine import RunResult, train_once
-from lmf.errors import RunError
-from lmf.inputs import model_inputs
+from lmf.core import runs
+from lmf.core.batches import epoch_order, size_at
+from lmf.core.engine import RunResult, train_once
+from lmf.core.errors import RunError
+from lmf.core.inputs import model_inputs
+from lmf.core.trainer import Trainer
 from lmf.seg.config import SegConfig
 from lmf.seg.data import SegData, load_seg_data, seg_split
 from lmf.seg.losses import build_seg_loss
 from lmf.seg.metrics import imbalance_ratio, pixel_counts, segmentation_scores
 from lmf.seg.models import build_seg_model
-from lmf.trainer import Trainer
 
 __all__ = ["SegConfig", "fit", "load_seg_model", "run_data", "oversampling_weights"]
 
@@ -99,7 +99,7 @@ def oversampling_weights(masks: np.ndarray, num_classes: int) -> torch.Tensor | 
 
 
 class _SegTrainer(Trainer):
-    """A segmentation run on the base :class:`~lmf.trainer.Trainer`: batches of masks resized
+    """A segmentation run on the base :class:`~lmf.core.trainer.Trainer`: batches of masks resized
     to the stage's side, the validation scores of ``segmentation_scores`` after every epoch,
     early stopping, the test masks as predictions."""
 

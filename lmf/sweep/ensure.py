@@ -1,7 +1,7 @@
 """``ensure(grid)``: train what is missing, skip what is done, return the grid's finished runs.
 
 Notebooks call this; ``lmf sweep`` is its command line. A finished grid costs one directory scan.
-Failures are collected while the other runs go on; at the end a :class:`~lmf.errors.RunError`
+Failures are collected while the other runs go on; at the end a :class:`~lmf.core.errors.RunError`
 lists each failed config with its error and log path (the run is not marked done, so the next
 ``ensure`` tries it again, resuming from its last finished epoch).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lmf import runs
-from lmf.errors import RunError
+from lmf.core import runs
+from lmf.core.errors import RunError
 from lmf.sweep.grids import build_grid
 from lmf.sweep.launchers import get_launcher
 from lmf.sweep.progress import SweepProgress
@@ -28,9 +28,9 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
 
     Args:
         grid: a grid name of ``lmf.sweep.grids`` (built for ``profile`` and ``seeds``) or a list
-            of ``lmf.config.RunConfig`` or of ``lmf.seg.config.SegConfig`` (one task per grid).
+            of ``lmf.classification.config.RunConfig`` or of ``lmf.seg.config.SegConfig`` (one task per grid).
         launcher: ``local``, ``submitit-local``, ``slurm`` or ``dry`` (see ``lmf.sweep.launchers``).
-        results: run store (default ``lmf.paths.results_dir()``).
+        results: run store (default ``lmf.core.paths.results_dir()``).
         jobs: parallel runs (local worker processes; array parallelism for submitit); ``None``
             fills the machine (see ``lmf.sweep.launchers.local_workers``) or, on SLURM, leaves
             it to the scheduler.
@@ -40,7 +40,7 @@ def ensure(grid, *, profile="cpu", launcher="local", results=None, jobs=1, seeds
             ``cpus``, ``mem``, ``array_parallelism``, ``slurm_config`` (slurm).
 
     Returns:
-        One row per finished run of exactly this grid (columns of ``lmf.runs.load_runs``).
+        One row per finished run of exactly this grid (columns of ``lmf.core.runs.load_runs``).
 
     Raises:
         RunError: after every other run finished, when some runs failed.

@@ -1,4 +1,4 @@
-"""The grids of the paper and beyond, as lists of ``lmf.config.RunConfig``.
+"""The grids of the paper and beyond, as lists of ``lmf.classification.config.RunConfig``.
 
 =========  ==================================================================================
 grid       runs
@@ -14,11 +14,11 @@ extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred
            CE, the unified focal loss) and the paper's five losses with the class-balanced sampler
 cifar_lt   the ``cifar_lt`` profile's datasets × ResNet-32 × its losses (CE, focal, LDAM,
            LDAM-DRW, CB-focal, LMF): Cao et al. 2019's long-tailed CIFAR, to compare with
-           their Table 2 (``lmf.report.cifar_lt``); only in profiles on CIFAR-LT data
+           their Table 2 (``lmf.classification.report.cifar_lt``); only in profiles on CIFAR-LT data
 scholz     datasets × ``profile.scholz_model`` × ``profile.scholz_losses`` (CE, soft MCC, soft
            F1, CE + soft MCC, CE + soft F1, LMF) × ``profile.scholz_samplers`` (shuffled,
            class-balanced, square-root), with ``profile.scholz_run`` over the recipe: Scholz et
-           al. 2024's claim put to the test (notebook 08, ``lmf.report.scholz``)
+           al. 2024's claim put to the test (notebook 08, ``lmf.classification.report.scholz``)
 seg        segmentation (notebook 07): Cui et al.'s ablations with LMF per pixel beside their
            loss, in the profile's segmentation setup (``lmf.seg.grids``, ``lmf.seg.profiles``)
 =========  ==================================================================================
@@ -28,9 +28,15 @@ seg        segmentation (notebook 07): Cui et al.'s ablations with LMF per pixel
 
 from __future__ import annotations
 
-from lmf.config import RunConfig
-from lmf.errors import ConfigError, unknown_choice
-from lmf.profiles import HPARAM_SETTINGS, Profile, get_profile, hparam_pairs, in_setting
+from lmf.classification.config import RunConfig
+from lmf.classification.profiles import (
+    HPARAM_SETTINGS,
+    Profile,
+    get_profile,
+    hparam_pairs,
+    in_setting,
+)
+from lmf.core.errors import ConfigError, unknown_choice
 
 GRIDS = ("paper", "hparams", "extended", "cifar_lt", "scholz", "seg")
 #: The sources the ``cifar_lt`` grid trains on.

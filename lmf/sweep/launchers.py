@@ -24,9 +24,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.managers import SyncManager
 from pathlib import Path
 
-from lmf import machine, tasks
-from lmf.errors import ConfigError, unknown_choice
-from lmf.runs import run_id
+from lmf import tasks
+from lmf.core import machine
+from lmf.core.errors import ConfigError, unknown_choice
+from lmf.core.runs import run_id
 from lmf.sweep.parent import die_with_parent
 from lmf.sweep.worker import log_path, run_one
 
@@ -72,7 +73,7 @@ def local_workers(tasks, jobs, gpus, runs_per_gpu=1) -> int:
 
     With several GPUs: one worker per GPU times ``runs_per_gpu``. Otherwise ``jobs``; ``None``
     means "fill the machine": one worker with one GPU, and without a GPU as many as the usable CPU
-    cores hold runs of ``threads`` threads each (``lmf.config.RunConfig.threads``).
+    cores hold runs of ``threads`` threads each (``lmf.classification.config.RunConfig.threads``).
     """
     if gpus > 1:
         return gpus * max(1, runs_per_gpu)

@@ -1,6 +1,6 @@
 """One run of a sweep, as any launcher executes it: log, train, report.
 
-``lmf.train.fit`` holds the run's lock (``lmf.runs.locked``), so two sweeps sharing a results
+``lmf.classification.train.fit`` holds the run's lock (``lmf.core.runs.locked``), so two sweeps sharing a results
 directory train a config once: the second waits, then finds it done; a killed sweep leaves no
 stale lock, and the next one resumes the run from its last finished epoch. Everything the run
 prints and any traceback go to ``<results>/logs/<run_id>.log``. Launchers get plain data (a config
@@ -16,7 +16,8 @@ import time
 import traceback
 from pathlib import Path
 
-from lmf import runs, tasks
+from lmf import tasks
+from lmf.core import runs
 
 
 def log_path(identity, results) -> Path:

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
-from lmf.cam.figure import (
+from lmf.classification.cam.figure import (
     CamRow,
     plot_figure3,
     save_figure3,
@@ -19,8 +19,8 @@ from lmf.cam.figure import (
     short_id,
     summarize_scores,
 )
-from lmf.cam.scores import energy_share, uniform_share
-from lmf.plots import LOSS_COLOURS
+from lmf.classification.cam.scores import energy_share, uniform_share
+from lmf.classification.plots import LOSS_COLOURS
 
 LOSSES = ["cce", "lmf"]
 

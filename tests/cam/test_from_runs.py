@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lmf.cam import figure3
-from lmf.cam.figure import CamRow
-from lmf.cam.from_runs import _attach_region
-from lmf.cam.scores import read_boxes
-from lmf.errors import ConfigError, DataError
-from lmf.profiles import get_profile
+from lmf.classification.cam import figure3
+from lmf.classification.cam.figure import CamRow
+from lmf.classification.cam.from_runs import _attach_region
+from lmf.classification.cam.scores import read_boxes
+from lmf.classification.profiles import get_profile
+from lmf.core.errors import ConfigError, DataError
 
 LOSSES = ["cce", "ldam", "lmf"]  # a subset keeps the test short; order as in the paper
 
@@ -21,8 +21,8 @@ LOSSES = ["cce", "ldam", "lmf"]  # a subset keeps the test short; order as in th
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """Five one-epoch runs of the cpu profile (LMF_DATA/RESULTS/FIGURES in a temp folder)."""
-    from lmf.runs import load_runs
-    from lmf.train import fit
+    from lmf.classification.train import fit
+    from lmf.core.runs import load_runs
 
     root = tmp_path_factory.mktemp("store")
     with pytest.MonkeyPatch.context() as patch:
@@ -44,7 +44,7 @@ def env(store, monkeypatch):
 
 @pytest.mark.slow
 def test_figure3_from_runs_writes_figure_and_table(env):
-    from lmf.runs import load_predictions
+    from lmf.core.runs import load_predictions
 
     root, runs = env
     fig, scores = figure3(runs, "cpu", foreground=True)
@@ -71,7 +71,7 @@ def test_figure3_from_runs_writes_figure_and_table(env):
 @pytest.mark.slow
 def test_figure3_with_given_ids_and_boxes(env):
     _, runs = env
-    from lmf.runs import load_predictions
+    from lmf.core.runs import load_predictions
 
     ids = load_predictions(runs.run_dir.iloc[0])["ids"][:2]
     boxes = pd.DataFrame({"image": [ids[0]], "x0": [0], "y0": [0], "x1": [16], "y1": [32]})
@@ -164,9 +164,9 @@ def covid_tree(root, per_class=14, side=20):
 @pytest.mark.slow
 def test_figure3_on_a_covid_tree_uses_lung_masks_and_original_pixel_boxes(tmp_path,
                                                                           monkeypatch):
-    from lmf.profiles import Profile
-    from lmf.runs import load_runs
-    from lmf.train import fit
+    from lmf.classification.profiles import Profile
+    from lmf.classification.train import fit
+    from lmf.core.runs import load_runs
 
     for variable in ("LMF_DATA", "LMF_RESULTS", "LMF_FIGURES"):
         monkeypatch.setenv(variable, str(tmp_path / variable.lower()))

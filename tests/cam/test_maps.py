@@ -1,4 +1,4 @@
-"""lmf.cam.gradcam: medcam's maps against a Grad-CAM written here with plain autograd hooks."""
+"""lmf.classification.cam.gradcam: medcam's maps against a Grad-CAM written here with plain autograd hooks."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmf.cam import gradcam
-from lmf.errors import ConfigError
-from lmf.models import build_model, cam_target_layer
+from lmf.classification.cam import gradcam
+from lmf.classification.models import build_model, cam_target_layer
+from lmf.core.errors import ConfigError
 
 SIZE = 64
 NUM_CLASSES = 3

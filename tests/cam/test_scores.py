@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lmf.cam.scores import (
+from lmf.classification.cam.scores import (
     box_region,
     boxes_for,
     energy_share,
@@ -21,7 +21,7 @@ from lmf.cam.scores import (
     read_boxes,
     scale_boxes,
 )
-from lmf.errors import DataError
+from lmf.core.errors import DataError
 
 
 def test_energy_share_and_pointing_game_by_hand():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lmf.cam.selection import pick_image, resolve_class
-from lmf.errors import ConfigError, DataError
+from lmf.classification.cam.selection import pick_image, resolve_class
+from lmf.core.errors import ConfigError, DataError
 
 IDS = ["a", "b", "c", "d", "e"]
 LABELS = [1, 1, 0, 1, 1]

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from lmf import runs
 from lmf.cli import build_parser
 from lmf.commands.train import config_from_args
+from lmf.core import runs
 
 
 @pytest.mark.parametrize("value", ["-5", "0", "nan", "soon"])

@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
+from lmf.classification.paper import lmf_weights
+from lmf.core.paths import repo_root
 from lmf.losses import LOSSES
-from lmf.paper import lmf_weights
-from lmf.paths import repo_root
 
 SCRIPT = repo_root() / "benchmarks" / "gpu_check.py"
 SMOKE = ["--allow-cpu", "--profile", "cpu", "--models", "resnet50", "--image-size", "32",

@@ -2,8 +2,8 @@
 
 import pytest
 
+from lmf.core.errors import ConfigError, DataError
 from lmf.data import prepare, read_index
-from lmf.errors import ConfigError, DataError
 
 
 def test_missing_root_says_how_to_get_the_data(tmp_path):

@@ -14,9 +14,9 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision import transforms
 
+from lmf.core.errors import ConfigError, DataError
 from lmf.data import pad_crop_flip, read_index, to_tensor
 from lmf.data.sources.cifar_lt import long_tail_counts, long_tail_selection
-from lmf.errors import ConfigError, DataError
 
 
 def reference_counts(n_total, cls_num, imb_type, imb_factor):

@@ -36,7 +36,7 @@ def test_check_reports_unreadable_images(tmp_path, capsys, trees):
 
 
 def test_truncated_jpeg_is_unreadable(tmp_path, trees):
-    from lmf.data.check import readable
+    from lmf.classification.dataset_check import readable
 
     image = trees.write_image(tmp_path / "x.jpg", 0, (64, 48))
     assert readable(image) is None

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from lmf.core.errors import ConfigError
 from lmf.data import prepare, read_index
 from lmf.data.sources.digits_lt import load_images
-from lmf.errors import ConfigError
 
 
 def test_training_counts_follow_the_exponential_profile():

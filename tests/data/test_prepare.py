@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lmf.core.errors import ConfigError
 from lmf.data import paper_split, prepare, read_index
 from lmf.data.decode import load_image
-from lmf.errors import ConfigError
 
 
 def _ham(trees, root, n_lesions=40):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from lmf.core.errors import ConfigError, DataError
 from lmf.data import prepare, read_index
-from lmf.errors import ConfigError, DataError
 
 
 def test_ham_ground_truth_layout_with_float_and_int_one_hot(tmp_path, trees):

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import StratifiedGroupKFold
 
-from lmf import paper
+from lmf.classification import paper
+from lmf.classification.report import tables
+from lmf.core.errors import ConfigError
 from lmf.data import group_split, paper_split, split_leakage
 from lmf.data.splits import group_fold_count, held_out_count
-from lmf.errors import ConfigError
-from lmf.report import tables
 
 
 def test_held_out_count_rounds_half_up():

@@ -1,4 +1,4 @@
-"""lmf.report.feature_space and plots.feature_embedding on runs with hand-made feature clusters."""
+"""lmf.classification.report.feature_space and plots.feature_embedding on runs with hand-made feature clusters."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmf import plots
-from lmf.features import separation
-from lmf.report.feature_space import run_embeddings, run_separation, separation_summary
+from lmf.classification import plots
+from lmf.classification.features import separation
+from lmf.classification.report.feature_space import (
+    run_embeddings,
+    run_separation,
+    separation_summary,
+)
 
 matplotlib.use("Agg")
 

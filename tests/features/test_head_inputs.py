@@ -1,4 +1,4 @@
-"""lmf.features.head_inputs: the hook on the classifier head reads the features of every
+"""lmf.classification.features.head_inputs: the hook on the classifier head reads the features of every
 architecture any profile trains (random initialisation, nothing trained)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from lmf.features import head_inputs
-from lmf.models import build_model, classifier_head
-from lmf.profiles import PROFILES
+from lmf.classification.features import head_inputs
+from lmf.classification.models import build_model, classifier_head
+from lmf.classification.profiles import PROFILES
 
 ARCHS = sorted({arch for profile in PROFILES.values() for arch in profile.models.values()})
 

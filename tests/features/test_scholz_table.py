@@ -1,4 +1,4 @@
-"""lmf.report.scholz: balanced accuracy and minority-class F1 per loss × sampler against
+"""lmf.classification.report.scholz: balanced accuracy and minority-class F1 per loss × sampler against
 scikit-learn on hand-built predictions, with intervals and the paired difference to CE/random."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
-from lmf.errors import DataError
-from lmf.report.scholz import minority_class_f1, minority_labels, scholz_table
+from lmf.classification.report.scholz import minority_class_f1, minority_labels, scholz_table
+from lmf.core.errors import DataError
 
 NAMES = ["a", "b", "c", "d", "e", "f"]
 TRAIN = {"a": 90, "b": 60, "c": 40, "d": 20, "e": 9, "f": 4}  # minority: f, e (rarest third)

@@ -1,4 +1,4 @@
-"""lmf.features: separation scores against values worked out by hand, minority classes, embeddings."""
+"""lmf.classification.features: separation scores against values worked out by hand, minority classes, embeddings."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import builtins
 import numpy as np
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.features import embed, minority_classes, separation
+from lmf.classification.features import embed, minority_classes, separation
+from lmf.core.errors import ConfigError
 
 
 def test_silhouette_of_two_pairs_on_a_line_by_hand():
@@ -101,17 +101,17 @@ def test_umap_without_umap_learn_says_how_to_get_it(monkeypatch):
 def test_embedding_runs_on_one_thread(monkeypatch):
     import threadpoolctl
 
-    import lmf.features
+    import lmf.classification.features
 
     seen = []
-    real = lmf.features.TSNE
+    real = lmf.classification.features.TSNE
 
     class Recording(real):
         def fit_transform(self, X, y=None):
             seen.extend(pool["num_threads"] for pool in threadpoolctl.threadpool_info())
             return super().fit_transform(X, y)
 
-    monkeypatch.setattr(lmf.features, "TSNE", Recording)
+    monkeypatch.setattr(lmf.classification.features, "TSNE", Recording)
     embed(np.random.default_rng(0).normal(size=(40, 8)))
     assert seen and set(seen) == {1}
 

@@ -1,6 +1,8 @@
 """Import floors of the package, read from the source (every ``import`` statement, those inside
 functions included, since a deferred import only hides a dependency): no module imports itself
-through others, and the shared core, which both tasks build on, imports no task's code."""
+through others, the shared core, which both tasks build on, imports no task's code, one task
+never imports the other, and the package imports its modules by their real names (the public
+aliases of ``lmf.MOVED`` are for users)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lmf"
 
-#: The modules both tasks (``lmf.tasks``) build on: the run store, the engine and trainer base,
-#: the checked-config base, the recipe, the registry, atomic I/O, validation, devices, paths,
-#: numerics, the data cache, the sweep's workers and launchers, outputs and the table checks.
-CORE = {
-    "lmf.atomic", "lmf.checked_config", "lmf.data.cache", "lmf.data.content", "lmf.data.decode",
-    "lmf.devices", "lmf.engine", "lmf.errors", "lmf.machine", "lmf.numerics", "lmf.optim",
-    "lmf.outputs", "lmf.parameters", "lmf.paths", "lmf.registry", "lmf.regression", "lmf.runs",
-    "lmf.sweep.launchers", "lmf.sweep.parent", "lmf.sweep.progress", "lmf.sweep.worker",
-    "lmf.tasks", "lmf.trainer", "lmf.validation",
-}
+#: The rooms of the package by name prefix. The shared core is ``lmf.core`` with the data and
+#: loss libraries, the task table and the sweep's workers and launchers; each task is a room.
+CORE_PREFIXES = ("lmf.core", "lmf.data", "lmf.losses", "lmf.tasks", "lmf.sweep.launchers",
+                 "lmf.sweep.parent", "lmf.sweep.progress", "lmf.sweep.worker")
+TASKS = ("lmf.classification", "lmf.seg")
+
+
+def in_room(module: str, prefixes) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
 
 
 def module_files() -> dict[str, Path]:
@@ -73,8 +74,8 @@ def reachable(graph: dict[str, set[str]], module: str) -> set[str]:
 
 
 def test_the_graph_sees_module_level_and_deferred_imports(graph):
-    assert "lmf.trainer" in graph["lmf.seg.train"]
-    assert "lmf.models" in graph["lmf.config"]  # imported inside a function
+    assert "lmf.core.trainer" in graph["lmf.seg.train"]
+    assert "lmf.classification.models" in graph["lmf.classification.config"]  # imported inside a function
     assert "lmf.seg.config" not in graph["lmf.tasks"]  # named in a string, imported on use
 
 
@@ -90,8 +91,43 @@ def test_a_cycle_would_be_found():
         tuple(graphlib.TopologicalSorter({"a": {"b"}, "b": {"c"}, "c": {"a"}}).static_order())
 
 
-@pytest.mark.parametrize("module", sorted(CORE))
+def imported_names() -> list[tuple[str, str]]:
+    """(where, dotted name) of every ``import lmf...`` and ``from lmf... import`` in the package."""
+    names = []
+    for path in module_files().values():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names += [(f"{path.name}:{node.lineno}", a.name) for a in node.names
+                          if a.name.split(".")[0] == "lmf"]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "lmf":
+                names.append((f"{path.name}:{node.lineno}", node.module))
+    return names
+
+
+def test_the_package_imports_modules_by_their_real_names():
+    files = module_files()
+    aliased = [f"{where} imports {name}" for where, name in imported_names() if name not in files]
+    assert not aliased, aliased
+
+
+CORE = sorted(m for m in module_files() if in_room(m, CORE_PREFIXES))
+
+
+def test_the_rooms_hold_the_modules_they_name():
+    modules = module_files()
+    assert {"lmf.core.runs", "lmf.core.trainer", "lmf.data.cache", "lmf.losses.lmf"} <= set(CORE)
+    assert "lmf.classification.train" in modules and "lmf.seg.train" in modules
+
+
+@pytest.mark.parametrize("module", CORE)
 def test_the_core_imports_no_task(module, graph):
-    assert module in graph, f"{module} is listed as core but is not a module of lmf"
-    outside = sorted(reachable(graph, module) - CORE)
+    outside = sorted(m for m in reachable(graph, module) if not in_room(m, CORE_PREFIXES))
     assert not outside, f"{module} imports (directly or through others) {outside}"
+
+
+@pytest.mark.parametrize(("task", "other"), [TASKS, TASKS[::-1]])
+def test_one_task_never_imports_the_other(task, other, graph):
+    crossing = {module: sorted(m for m in reachable(graph, module) if in_room(m, (other,)))
+                for module in graph if in_room(module, (task,))}
+    crossing = {module: targets for module, targets in crossing.items() if targets}
+    assert not crossing, f"{task} reaches {other}: {crossing}"

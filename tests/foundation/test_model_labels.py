@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.profiles import get_profile
+from lmf.classification.profiles import get_profile
+from lmf.core.errors import ConfigError
 
 
 @pytest.mark.parametrize("profile, model_id, label", [

@@ -1,4 +1,4 @@
-"""Pinned CPU numerics (``lmf.numerics``): set before torch and NumPy load, inherited by child
+"""Pinned CPU numerics (``lmf.core.numerics``): set before torch and NumPy load, inherited by child
 processes, reported by the libraries themselves, warned about where they cannot hold."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lmf import numerics
+from lmf.core import numerics
 
 AVX2 = numerics.obstacle() is None or "LMF_NUMERICS" in numerics.obstacle()
 needs_avx2 = pytest.mark.skipif(not AVX2, reason="this CPU cannot honour the AVX2 pin")
@@ -22,7 +22,7 @@ warnings.simplefilter("always")
 {first}
 import numpy, torch, threadpoolctl
 from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
-import lmf.numerics as n
+import lmf.core.numerics as n
 torch.ones(8).sum()
 print(json.dumps({{
     "pinned": n.pinned(),
@@ -51,7 +51,7 @@ def test_importing_lmf_first_pins_every_library():
 
 @needs_avx2
 def test_numpy_imported_before_lmf_is_reported_once():
-    seen, stderr = report("import numpy\nimport lmf\nimport lmf.numerics\nlmf.numerics.pin()")
+    seen, stderr = report("import numpy\nimport lmf\nimport lmf.core.numerics\nlmf.numerics.pin()")
     assert seen["pinned"] is False
     assert stderr.count("CPU numerics are not pinned (NumPy chose its kernels") == 1
 

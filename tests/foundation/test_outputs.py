@@ -1,4 +1,4 @@
-"""lmf.outputs.save_figure writes the same bytes for the same figure in any process."""
+"""lmf.core.outputs.save_figure writes the same bytes for the same figure in any process."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from lmf.outputs import save_figure
+from lmf.core.outputs import save_figure
 
 rng = np.random.default_rng(0)
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
@@ -57,7 +57,7 @@ def test_figures_carry_no_software_version_or_date(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lmf.outputs import save_figure
+    from lmf.core.outputs import save_figure
 
     monkeypatch.setenv("LMF_FIGURES", str(tmp_path))
     fig, ax = plt.subplots()

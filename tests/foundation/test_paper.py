@@ -2,8 +2,8 @@
 
 import pytest
 
-from lmf import paper
-from lmf.errors import ConfigError
+from lmf.classification import paper
+from lmf.core.errors import ConfigError
 
 
 def test_every_table_loads():

@@ -1,10 +1,10 @@
-"""lmf.paths resolves locations from the repository root, overridable by environment variables."""
+"""lmf.core.paths resolves locations from the repository root, overridable by environment variables."""
 
 from pathlib import Path
 
 import pytest
 
-from lmf import paths
+from lmf.core import paths
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The figures of ``lmf.plots`` read as they should: one colour per loss in every figure, no
+"""The figures of ``lmf.classification.plots`` read as they should: one colour per loss in every figure, no
 bars on a cut-off axis, readable learning curves and loss curves that do not hide each other."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.container import ErrorbarContainer
 
-from lmf import plots
-from lmf.plots import LOSS_COLOURS, LOSS_LABELS
+from lmf.classification import plots
+from lmf.classification.plots import LOSS_COLOURS, LOSS_LABELS
 
 LOSSES = list(LOSS_LABELS)
 

@@ -1,5 +1,5 @@
 """The pinned CPU numerics compute alike on Intel and AMD CPUs: ``lmf numerics`` prints the same
-digest of every kind of kernel the runs use (``lmf.numerics.probe``) on this CPU and under QEMU's
+digest of every kind of kernel the runs use (``lmf.core.numerics.probe``) on this CPU and under QEMU's
 user-mode emulation of an Intel Haswell and an AMD EPYC-Rome, whose ``cpuid`` reports another
 vendor, other instruction sets and other cache sizes, which is what MKL and oneDNN choose their
 code paths and blockings by.
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lmf import numerics
+from lmf.core import numerics
 
 #: An Intel and an AMD CPU model of QEMU with AVX2 and FMA (QEMU 7.2's TCG emulates both).
 EMULATED = {"intel": "Haswell-v4", "amd": "EPYC-Rome-v2"}

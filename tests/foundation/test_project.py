@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from lmf import __version__, cli
-from lmf.errors import ConfigError
-from lmf.profiles import PAPER_PROFILES, PROFILES, get_profile
+from lmf.classification.profiles import PAPER_PROFILES, PROFILES, get_profile
+from lmf.core.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 

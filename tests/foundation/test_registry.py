@@ -1,12 +1,12 @@
-"""lmf.registry: names to builders, defaults filled in, unknown names and keywords refused with
+"""lmf.core.registry: names to builders, defaults filled in, unknown names and keywords refused with
 the valid ones listed, and the listing ``lmf list`` prints."""
 
 from __future__ import annotations
 
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.registry import Registry, format_rows
+from lmf.core.errors import ConfigError
+from lmf.core.registry import Registry, format_rows
 
 
 def _widgets() -> Registry:

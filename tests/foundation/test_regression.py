@@ -1,10 +1,10 @@
-"""lmf.regression compares regenerated tables with the committed ones, cell by cell."""
+"""lmf.core.regression compares regenerated tables with the committed ones, cell by cell."""
 
 from __future__ import annotations
 
 import pytest
 
-from lmf.regression import compare_tables, last_digit, summary
+from lmf.core.regression import compare_tables, last_digit, summary
 
 TABLE = "dataset,loss,mean,n\ndigits_lt,cce,82.24,3\ndigits_lt,lmf,84.69,3\n"
 

@@ -26,9 +26,9 @@ PINNED = Path(__file__).with_name("cpu_run_ids.json")
 def cpu_run_ids() -> dict[str, list[str]]:
     """The run ids of each grid of the cpu profile, in grid order, and of notebook 04's seed
     spread."""
-    from lmf import runs
-    from lmf.profiles import get_profile
-    from lmf.report.uncertainty import spread_profile
+    from lmf.classification.profiles import get_profile
+    from lmf.classification.report.uncertainty import spread_profile
+    from lmf.core import runs
     from lmf.sweep import build_grid
 
     profile = get_profile("cpu")

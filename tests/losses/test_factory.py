@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from lmf.errors import ConfigError
+from lmf.classification.paper import PAPER_LOSSES
+from lmf.core.errors import ConfigError
 from lmf.losses import LOSSES, build_loss, loss_parameters
-from lmf.paper import PAPER_LOSSES
 
 COUNTS = [30, 10, 3]
 

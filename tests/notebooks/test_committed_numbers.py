@@ -4,8 +4,8 @@ The session executes the notebooks once with their own parameters, as ``make rep
 into a temporary run store and figures folder (``conftest.py``: by nbval, or by ``lmf reproduce``
 when nbval does not run them all; the committed ``figures/cpu/`` is never written); each
 committed table is compared with its
-regenerated namesake (``lmf.regression``): exactly when this process computes with the pinned
-numerics (``lmf.numerics.pinned()``), else within one unit of the last printed digit, with a
+regenerated namesake (``lmf.core.regression``): exactly when this process computes with the pinned
+numerics (``lmf.core.numerics.pinned()``), else within one unit of the last printed digit, with a
 warning saying why. One test per table, so a failure names it.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lmf import numerics
-from lmf.regression import compare_frames, read_table
+from lmf.core import numerics
+from lmf.core.regression import compare_frames, read_table
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "figures" / "cpu"
@@ -45,7 +45,7 @@ def test_committed_table_regenerates(committed, tables):
     exact = numerics.pinned()
     if not exact:
         warnings.warn(
-            f"numerics not pinned ({numerics.obstacle() or 'see lmf.numerics'}): "
+            f"numerics not pinned ({numerics.obstacle() or 'see lmf.core.numerics'}): "
             f"{committed.stem} is compared within one unit of its last printed digit, "
             "not exactly", stacklevel=1)
     report = compare_frames(committed.stem, read_table(committed), read_table(path),

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbval.plugin import comment_markers, find_metadata_tags, metadata_tags
 
-from lmf.parameters import cell_parameters
+from lmf.core.parameters import cell_parameters
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -80,7 +80,7 @@ def test_one_parameters_cell_with_upper_case_names_starting_with_profile(noteboo
 
 
 def test_every_parameter_is_typed(notebook):
-    """Each parameter carries an annotation lmf.parameters understands, so that a mistyped
+    """Each parameter carries an annotation lmf.core.parameters understands, so that a mistyped
     ``lmf reproduce -p`` value is refused before the notebook runs."""
     path, nb = notebook
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
@@ -121,7 +121,7 @@ def test_training_only_through_ensure_and_never_in_a_figure_cell(notebook):
     _, nb = notebook
     for cell in _code(nb):
         calls = _calls(cell.source)
-        assert "fit" not in calls, "train through lmf.sweep.ensure, not lmf.train.fit"
+        assert "fit" not in calls, "train through lmf.sweep.ensure, not lmf.classification.train.fit"
         if "ensure" in calls:
             assert not calls & {"save_figure", "show", "subplots"}, cell.source
 

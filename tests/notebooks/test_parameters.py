@@ -6,8 +6,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.parameters import cell_parameters, check_overrides, notebook_parameters
+from lmf.core.errors import ConfigError
+from lmf.core.parameters import cell_parameters, check_overrides, notebook_parameters
 from lmf.reproduce import find_notebooks, reproduce
 
 CELL = '''PROFILE = "cpu"  # a comment

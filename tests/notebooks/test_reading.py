@@ -1,4 +1,4 @@
-"""lmf.report.reading: the reading sentences against small hand-built tables.
+"""lmf.classification.report.reading: the reading sentences against small hand-built tables.
 
 A gap is called a difference only beyond the spread the sentence names; the best setting is the
 one with the highest value; the numbers are those of the tables."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lmf.report import reading
+from lmf.classification.report import reading
 
 # --- the shared rule ----------------------------------------------------------------------------
 
@@ -250,7 +250,7 @@ def test_loss_names(loss, name):
 
 
 def test_the_seed_spread_grid_is_the_paper_grid_of_one_model_over_the_profiles_seeds():
-    from lmf.report import tables, uncertainty
+    from lmf.classification.report import tables, uncertainty
     from lmf.sweep import build_grid
 
     profile = tables.restrict_profile("cpu")

@@ -1,4 +1,4 @@
-"""lmf.report, lmf.outputs and lmf.plots against hand-computed values and the published tables."""
+"""lmf.classification.report, lmf.core.outputs and lmf.classification.plots against hand-computed values and the published tables."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import torch
 
-from lmf import paper, plots
-from lmf.errors import ConfigError, DataError
-from lmf.outputs import display_path, save_figure, save_table
-from lmf.paths import paper_dir
-from lmf.profiles import get_profile
-from lmf.report import loss_analysis, tables, uncertainty
+from lmf.classification import paper, plots
+from lmf.classification.profiles import get_profile
+from lmf.classification.report import loss_analysis, tables, uncertainty
+from lmf.core.errors import ConfigError, DataError
+from lmf.core.outputs import display_path, save_figure, save_table
+from lmf.core.paths import paper_dir
 
 matplotlib.use("Agg")
 
@@ -349,7 +349,7 @@ def test_save_table_and_figure_write_both_formats_atomically(monkeypatch, tmp_pa
 
 def test_display_path_is_relative_to_the_repository(monkeypatch):
     monkeypatch.delenv("LMF_FIGURES", raising=False)
-    from lmf.paths import figures_dir
+    from lmf.core.paths import figures_dir
     assert display_path(figures_dir("cpu") / "fig1_x.png") == "figures/cpu/fig1_x.png"
 
 

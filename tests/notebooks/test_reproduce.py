@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from lmf.commands.reproduce import parse_parameters
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 from lmf.reproduce import clean_executed, find_notebooks
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def test_unknown_notebook_is_a_one_line_error(run_lmf):
     assert result.stderr.startswith("lmf reproduce: error: no notebook matches 99")
 
 
-TRAINING = """from lmf.profiles import get_profile
+TRAINING = """from lmf.classification.profiles import get_profile
 from lmf.sweep import ensure
 grid = [get_profile("cpu").config("digits_lt", "resnet50", loss, epochs=1, image_size=16,
                                   model="timm:test_resnet") for loss in ("cce", "focal")]

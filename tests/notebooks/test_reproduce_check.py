@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: A notebook that writes one table, as the numbered notebooks do.
 TABLE_CELL = """import pandas as pd
-from lmf.outputs import save_table
+from lmf.core.outputs import save_table
 save_table(pd.DataFrame({"loss": ["cce", "lmf"], "mean": [82.24, 84.69]}), "extra_demo", PROFILE)
 save_table(pd.DataFrame({"loss": ["cce"], "n": [3]}), "extra_counts", PROFILE)"""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lmf import numerics
+from lmf.core import numerics
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from lmf import runs
+from lmf.core import runs
 from lmf.seg.profiles import SEG_PROFILES
 
 PROFILE = SEG_PROFILES["cpu"]

@@ -21,7 +21,7 @@ import pytest
 import torch
 import torchvision
 
-from lmf.models import ARCHITECTURES
+from lmf.classification.models import ARCHITECTURES
 
 #: The inverse of torchvision's renaming in ``torchvision.models.densenet._load_state_dict``
 #: (``denselayer1.norm.1.weight`` -> ``denselayer1.norm1.weight``): the published DenseNet

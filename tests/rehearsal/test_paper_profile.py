@@ -18,10 +18,10 @@ import torch
 import torchvision
 from PIL import Image
 
-from lmf import paper
-from lmf.models import ARCHITECTURES
-from lmf.parameters import notebook_parameters
-from lmf.profiles import PAPER_CAM_CLASSES, get_profile
+from lmf.classification import paper
+from lmf.classification.models import ARCHITECTURES
+from lmf.classification.profiles import PAPER_CAM_CLASSES, get_profile
+from lmf.core.parameters import notebook_parameters
 from lmf.reproduce import find_notebooks
 
 #: ``lmf reproduce -p`` values of the rehearsal (the README's rehearsal uses 64 px on real data),

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import lmf.seg.data
-from lmf.errors import ConfigError, DataError
+from lmf.core.errors import ConfigError, DataError
 from lmf.seg.data import (
     load_seg_data,
     rarest_class_present,

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 import lmf.seg.train
-from lmf import runs
-from lmf.errors import ConfigError
+from lmf.core import runs
+from lmf.core.errors import ConfigError
 from lmf.seg.config import SegConfig
 from lmf.seg.metrics import segmentation_scores
 from lmf.seg.train import fit, load_seg_model, oversampling_weights, run_data

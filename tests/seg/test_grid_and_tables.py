@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 from lmf.seg import tables
 from lmf.seg.grids import seg_grid
 from lmf.seg.profiles import SEG_PROFILES, restrict_seg_profile

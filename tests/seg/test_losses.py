@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from monai.losses import FocalLoss, TverskyLoss
 from monai.losses.unified_focal_loss import AsymmetricFocalLoss, AsymmetricFocalTverskyLoss
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 from lmf.losses import build_loss
 from lmf.seg import SEG_LOSSES as LAZY_SEG_LOSSES
 from lmf.seg import build_seg_loss as lazy_build_seg_loss

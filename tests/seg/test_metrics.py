@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score, jaccard_score, precision_score, recall_score
 
-from lmf.errors import ConfigError
+from lmf.core.errors import ConfigError
 from lmf.seg import imbalance_ratio as lazy_imbalance_ratio
 from lmf.seg import segmentation_scores as lazy_segmentation_scores
 from lmf.seg.metrics import imbalance_ratio, pixel_counts, segmentation_scores

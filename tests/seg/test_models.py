@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 from segmentation_models_pytorch.base.modules import SCSEModule
 from torch import nn
 
-from lmf.errors import ConfigError, DataError
+from lmf.core.errors import ConfigError, DataError
 from lmf.seg import models
 from lmf.seg.attention import Excitation, SkipAttention, squeeze_excitation
 from lmf.seg.models import (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.paths import paper_dir
+from lmf.core.errors import ConfigError
+from lmf.core.paths import paper_dir
 from lmf.seg.paper import PUBLISHED_TABLES, published_table
 
 PRINTED = Path(__file__).with_name("cui2024_tables_as_printed.txt")

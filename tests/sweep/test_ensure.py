@@ -13,11 +13,11 @@ import time
 import numpy as np
 import pytest
 
-from lmf import runs
+from lmf.classification.train import fit
 from lmf.cli import main
-from lmf.errors import ConfigError, RunError
+from lmf.core import runs
+from lmf.core.errors import ConfigError, RunError
 from lmf.sweep import ensure, status
-from lmf.train import fit
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ def test_parallel_local_workers_match_a_run_alone(results, tmp_path, tiny_grid):
 
 def test_sigkilled_sweep_resumes_to_exactly_one_complete_run_per_config(results, tmp_path, tiny_grid):
     grid = tiny_grid(3, epochs=3)
-    script = ("import json, sys; from lmf.train import RunConfig; from lmf.sweep import ensure; "
+    script = ("import json, sys; from lmf.classification.train import RunConfig; from lmf.sweep import ensure; "
               "ensure([RunConfig.from_dict(c) for c in json.loads(sys.argv[1])], results=sys.argv[2])")
     payload = json.dumps([c.to_dict() for c in grid])
     sweep = subprocess.Popen([sys.executable, "-c", script, payload, str(results)],

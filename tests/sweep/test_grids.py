@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lmf.errors import ConfigError
-from lmf.paths import repo_root
-from lmf.profiles import get_profile
+from lmf.classification.profiles import get_profile
+from lmf.core.errors import ConfigError
+from lmf.core.paths import repo_root
 from lmf.sweep import build_grid, settings_of
 from lmf.sweep.grids import EXTENSION_LOSSES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import lmf.machine
-from lmf.errors import ConfigError
+import lmf.core.machine
+from lmf.core.errors import ConfigError
 from lmf.sweep.launchers import get_launcher, local_workers, slurm_parameters
 
 
@@ -27,7 +27,7 @@ def test_unknown_options_and_launchers_are_named(tmp_path):
 
 
 def test_local_worker_count(monkeypatch):
-    monkeypatch.setattr(lmf.machine, "usable_cores", lambda: 8)
+    monkeypatch.setattr(lmf.core.machine, "usable_cores", lambda: 8)
     one_thread, two_threads = [{"threads": 1}] * 3, [{"threads": 1}, {"threads": 2}]
     assert local_workers(one_thread, jobs=3, gpus=0) == 3  # given: taken as it is
     assert local_workers(one_thread, jobs=0, gpus=0) == 1

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from lmf.errors import RunError
+from lmf.core.errors import RunError
 from lmf.sweep import ensure
 from lmf.sweep.progress import PROGRESS_ENV, follow, progress_line, run_name
 

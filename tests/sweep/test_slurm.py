@@ -14,8 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from lmf import runs
-from lmf.errors import RunError
+from lmf.core import runs
+from lmf.core.errors import RunError
 from lmf.sweep import ensure
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]

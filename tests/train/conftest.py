@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-import lmf.train
+import lmf.classification.train
+from lmf.classification.profiles import get_profile
+from lmf.classification.train import RunConfig, fit
 from lmf.data import prepare
-from lmf.profiles import get_profile
-from lmf.train import RunConfig, fit
 
 TINY = {"model": "timm:test_resnet", "epochs": 2, "image_size": 16, "device": "cpu", "lr": 1e-2}
 
@@ -38,7 +38,7 @@ def tiny(loss: str = "cce", **overrides) -> RunConfig:
 def on_training_steps(monkeypatch, change) -> None:
     """Every loss ``fit`` builds returns ``change(step, targets, loss)`` on each training step
     (``step`` counts from 0 over the whole run, resumes included); evaluation is left alone."""
-    new_criterion, steps = lmf.train._Trainer._new_criterion, itertools.count()
+    new_criterion, steps = lmf.classification.train._Trainer._new_criterion, itertools.count()
 
     def building(trainer):
         loss = new_criterion(trainer)
@@ -51,7 +51,7 @@ def on_training_steps(monkeypatch, change) -> None:
         loss.forward = changed
         return loss
 
-    monkeypatch.setattr(lmf.train._Trainer, "_new_criterion", building)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "_new_criterion", building)
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lmf import runs
-from lmf.errors import ConfigError, RunError
-from lmf.models import build_model
-from lmf.optim import build_optimizer, build_scheduler
-from lmf.profiles import get_profile
-from lmf.report.cifar_lt import error_table, per_class_accuracy
-from lmf.resnet_cifar import NormedLinear
+from lmf.classification.models import build_model
+from lmf.classification.profiles import get_profile
+from lmf.classification.report.cifar_lt import error_table, per_class_accuracy
+from lmf.classification.resnet_cifar import NormedLinear
+from lmf.classification.train import fit, load_model
+from lmf.core import runs
+from lmf.core.errors import ConfigError, RunError
+from lmf.core.optim import build_optimizer, build_scheduler
 from lmf.sweep import build_grid
-from lmf.train import fit, load_model
 
 
 def test_resnet32_has_the_parameters_of_the_architecture():

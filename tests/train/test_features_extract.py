@@ -1,4 +1,4 @@
-"""lmf.features.extract: the head's input of the best checkpoint, cached in the run directory."""
+"""lmf.classification.features.extract: the head's input of the best checkpoint, cached in the run directory."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 import numpy as np
 import torch
 
-from lmf import runs
-from lmf.features import extract
-from lmf.models import classifier_head
-from lmf.train import fit, load_model
+from lmf.classification.features import extract
+from lmf.classification.models import classifier_head
+from lmf.classification.train import fit, load_model
+from lmf.core import runs
 
 
 def test_features_are_the_heads_input_and_give_the_runs_logits(tiny_config, tmp_path):

@@ -1,4 +1,4 @@
-"""lmf.train.fit: skip finished runs, determinism, best epoch, non-finite loss, samplers, resizing."""
+"""lmf.classification.train.fit: skip finished runs, determinism, best epoch, non-finite loss, samplers, resizing."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
-import lmf.train
-from lmf import runs
-from lmf.batches import sample_weights, size_at
-from lmf.errors import ConfigError, RunError
-from lmf.profiles import get_profile
-from lmf.train import RunConfig, fit
+import lmf.classification.train
+from lmf.classification.profiles import get_profile
+from lmf.classification.train import RunConfig, fit
+from lmf.core import runs
+from lmf.core.batches import sample_weights, size_at
+from lmf.core.errors import ConfigError, RunError
 
 from .conftest import on_training_steps, steps_per_epoch, train_counts
 
@@ -57,7 +57,7 @@ def test_finished_run_is_not_trained_again(finished_run, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "__init__", no_training)
     start = time.perf_counter()
     again = fit(config, results, quiet=True)
     assert time.perf_counter() - start < 5
@@ -100,8 +100,8 @@ def test_training_uses_the_configured_threads(tiny_config, tmp_path, monkeypatch
         seen.append(torch.get_num_threads())
         return new_model(trainer)
 
-    new_model = lmf.train._Trainer._new_model
-    monkeypatch.setattr(lmf.train._Trainer, "_new_model", recording)
+    new_model = lmf.classification.train._Trainer._new_model
+    monkeypatch.setattr(lmf.classification.train._Trainer, "_new_model", recording)
     fit(tiny_config(epochs=1, threads=3), tmp_path, quiet=True)
     assert seen == [3]
 
@@ -176,7 +176,7 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
     config = tiny_config(epochs=3, resize_schedule=((0, 8), (2, 12)))
     assert [size_at(config, e) for e in range(3)] == [8, 8, 12]
     sizes: list[tuple[bool, int]] = []
-    new_model = lmf.train._Trainer._new_model
+    new_model = lmf.classification.train._Trainer._new_model
 
     def recording(trainer):
         model = new_model(trainer)
@@ -184,7 +184,7 @@ def test_resize_schedule_changes_training_size(tiny_config, tmp_path, monkeypatc
             lambda module, inputs: sizes.append((module.training, inputs[0].shape[-1])))
         return model
 
-    monkeypatch.setattr(lmf.train._Trainer, "_new_model", recording)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "_new_model", recording)
     result = fit(config, tmp_path, quiet=True)
     train_sizes = [size for training, size in sizes if training]
     steps = steps_per_epoch()

@@ -10,10 +10,10 @@ import shutil
 import subprocess
 import sys
 
-import lmf.train
-from lmf import runs
+import lmf.classification.train
+from lmf.classification.train import fit
 from lmf.cli import main
-from lmf.train import fit
+from lmf.core import runs
 
 from .conftest import tree_config
 
@@ -28,7 +28,7 @@ def test_moved_data_is_the_same_run_and_is_not_trained_again(image_tree, tmp_pat
     def no_training(*args, **kwargs):
         raise AssertionError("the run was trained again for data that only moved")
 
-    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "__init__", no_training)
     again = fit(tree_config(b, epochs=1), results, quiet=True)
     assert again.run_dir == first.run_dir
     assert again.metrics == first.metrics
@@ -88,8 +88,8 @@ def test_cli_train_of_copied_data_reuses_the_run_directory(image_tree, tmp_path,
 
 
 def test_the_store_imports_neither_the_engine_nor_torch():
-    code = ("import sys, lmf.runs; "
-            "print(sorted(m for m in ('lmf.train', 'torch') if m in sys.modules))")
+    code = ("import sys, lmf.core.runs; "
+            "print(sorted(m for m in ('lmf.classification.train', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -1,4 +1,4 @@
-"""lmf.metrics against scikit-learn, a hand-computed ECE and bootstrap properties."""
+"""lmf.classification.metrics against scikit-learn, a hand-computed ECE and bootstrap properties."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from lmf.errors import ConfigError
-from lmf.metrics import (
+from lmf.classification.metrics import (
     NAMED_METRICS,
     _resampled_scorer,
     bootstrap_ci,
@@ -18,6 +17,7 @@ from lmf.metrics import (
     paired_bootstrap,
     score,
 )
+from lmf.core.errors import ConfigError
 
 NAMES = ["a", "b", "c", "d"]
 

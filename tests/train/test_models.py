@@ -1,4 +1,4 @@
-"""lmf.models: the paper's three torchvision CNNs, timm models, Grad-CAM layers, weight errors."""
+"""lmf.classification.models: the paper's three torchvision CNNs, timm models, Grad-CAM layers, weight errors."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import torch
 import torchvision
 from torch import nn
 
-from lmf.cli import build_parser
-from lmf.errors import ConfigError, DataError
-from lmf.models import (
+from lmf.classification.models import (
     ARCHITECTURES,
     build_model,
     cam_target_layer,
     classifier_head,
     weights_cached,
 )
+from lmf.cli import build_parser
+from lmf.core.errors import ConfigError, DataError
 
 K = 5
 
@@ -305,7 +305,7 @@ def test_old_densenet_file_needs_torchvisions_renaming(imagenet_files):
 
 
 def test_classifier_head_finds_the_cosine_head_of_a_scratch_architecture():
-    from lmf.resnet_cifar import NormedLinear
+    from lmf.classification.resnet_cifar import NormedLinear
 
     model = build_model("resnet32_cifar", K, head="normed")
     head = classifier_head(model)

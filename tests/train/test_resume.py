@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lmf import runs
-from lmf.train import fit
+from lmf.classification.train import fit
+from lmf.core import runs
 
 from .conftest import on_training_steps, steps_per_epoch
 
@@ -29,11 +29,11 @@ CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     import torch
-    import lmf.train
-    from lmf.train import RunConfig, fit
+    import lmf.classification.train
+    from lmf.classification.train import RunConfig, fit
     config = RunConfig.from_dict({config!r})
     marker, stop_at = Path({marker!r}), {stop_at}
-    new_criterion, calls = lmf.train._Trainer._new_criterion, [0]
+    new_criterion, calls = lmf.classification.train._Trainer._new_criterion, [0]
 
     def stopping(trainer):
         loss = new_criterion(trainer)
@@ -50,7 +50,7 @@ CHILD = textwrap.dedent("""
         loss.forward = step
         return loss
 
-    lmf.train._Trainer._new_criterion = stopping
+    lmf.classification.train._Trainer._new_criterion = stopping
     fit(config, {results!r}, quiet=True)
 """)
 

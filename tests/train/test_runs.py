@@ -1,4 +1,4 @@
-"""lmf.runs: hash-named run directories, atomic files, load_runs and the loaders."""
+"""lmf.core.runs: hash-named run directories, atomic files, load_runs and the loaders."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import torch
 from sklearn import metrics as skm
 
-from lmf import runs
+from lmf.classification.train import RunConfig, fit, load_model
+from lmf.core import runs
 from lmf.data import prepare, to_tensor
-from lmf.train import RunConfig, fit, load_model
 
 #: a valid value different from the tiny config's, for every field of a run's identity
 #: (``dataset`` is changed with its data root, in the test)

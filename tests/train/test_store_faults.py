@@ -21,15 +21,15 @@ import numpy as np
 import pytest
 import torch
 
+import lmf.classification.train
 import lmf.data.cache
 import lmf.data.content
-import lmf.train
-from lmf import runs
+from lmf.classification.train import fit
 from lmf.cli import main
-from lmf.errors import ConfigError, DataError, RunError, StorageError
+from lmf.core import runs
+from lmf.core.errors import ConfigError, DataError, RunError, StorageError
 from lmf.losses import LOSSES, build_loss
 from lmf.sweep import ensure, status
-from lmf.train import fit
 
 from .conftest import on_training_steps, steps_per_epoch, tiny, tree_config
 
@@ -326,16 +326,16 @@ def test_the_run_is_locked_while_it_trains(tiny_config, tmp_path, monkeypatch):
 #: child: trains the tiny run, sleeping in its first training step
 SLOW_TRAINER = textwrap.dedent("""
     import json, sys, time
-    import lmf.train
-    from lmf.train import RunConfig, fit
+    import lmf.classification.train
+    from lmf.classification.train import RunConfig, fit
 
-    new_criterion = lmf.train._Trainer._new_criterion
+    new_criterion = lmf.classification.train._Trainer._new_criterion
 
     def slow(trainer):
         time.sleep(3)
         return new_criterion(trainer)
 
-    lmf.train._Trainer._new_criterion = slow
+    lmf.classification.train._Trainer._new_criterion = slow
     fit(RunConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], quiet=True)
 """)
 
@@ -354,7 +354,7 @@ def test_a_second_trainer_waits_for_the_first_and_finds_the_run_done(tiny_config
     def no_training(*args, **kwargs):
         raise AssertionError("the second trainer trained the run again")
 
-    monkeypatch.setattr(lmf.train._Trainer, "__init__", no_training)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "__init__", no_training)
     assert main([*TRAIN_ARGS, "--results", str(tmp_path)]) == 0  # waits on the lock
     assert first.wait(timeout=120) == 0
     path = runs.run_dir(config.identity(), tmp_path)
@@ -402,7 +402,7 @@ def test_a_steady_run_has_no_warnings(finished_run):
 
 
 def test_non_finite_validation_outputs_are_a_run_error(tiny_config, tmp_path, monkeypatch):
-    new_model = lmf.train._Trainer._new_model
+    new_model = lmf.classification.train._Trainer._new_model
 
     def nan_in_eval(trainer):
         model = new_model(trainer)
@@ -410,7 +410,7 @@ def test_non_finite_validation_outputs_are_a_run_error(tiny_config, tmp_path, mo
         model.forward = lambda x: forward(x) * (float("nan") if not model.training else 1.0)
         return model
 
-    monkeypatch.setattr(lmf.train._Trainer, "_new_model", nan_in_eval)
+    monkeypatch.setattr(lmf.classification.train._Trainer, "_new_model", nan_in_eval)
     config = tiny_config(epochs=1)
     with pytest.raises(RunError, match="val outputs are not finite"):
         fit(config, tmp_path, quiet=True)

@@ -1,4 +1,4 @@
-"""lmf.throughput: step timing and the bare reference loop."""
+"""lmf.core.throughput: step timing and the bare reference loop."""
 
 import time
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from lmf.throughput import bare_training_step, time_steps
+from lmf.core.throughput import bare_training_step, time_steps
 
 CPU = torch.device("cpu")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lmf.errors import DataError
+from lmf.core.errors import DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 INDEX_COLUMNS = ("path", "label", "class_name", "group")
@@ -42,7 +42,7 @@ class Source:
         paper_id: the dataset id of the paper's tables (for the published class totals).
         params_for_size: optional ``(size, params) -> params`` filling size-dependent defaults.
         fetch: optional ``root -> folder`` that downloads the data itself (``lmf data download``).
-        default_folder: the folder under ``lmf.paths.data_dir()`` read when no root is given
+        default_folder: the folder under ``lmf.core.paths.data_dir()`` read when no root is given
             (default: the source's name).
     """
 

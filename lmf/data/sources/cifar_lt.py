@@ -28,7 +28,7 @@ Files: torchvision's own format, ``<root>/cifar-10-batches-py/`` (``data_batch_1
 ``test``, ``meta``), the folders ``torchvision.datasets.CIFAR10/100(root, download=True)`` unpack.
 They are read as torchvision reads them (its file lists, ``pickle`` with latin-1, rows of
 3×32×32 bytes) but without its MD5 check, so the tests' random stand-in files can be read. The
-default root is ``lmf.paths.data_dir()/cifar``; ``lmf data download cifar10_lt`` calls
+default root is ``lmf.core.paths.data_dir()/cifar``; ``lmf data download cifar10_lt`` calls
 torchvision's download where the network allows.
 
 Sample ids are ``cifar10/train/<position>`` and ``cifar10/test/<position>`` (position in
@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from lmf.core.errors import ConfigError, DataError
+from lmf.core.paths import data_dir
+from lmf.core.validation import check_choice, check_integer, check_number
 from lmf.data.sources.base import Source, make_index
-from lmf.errors import ConfigError, DataError
-from lmf.paths import data_dir
-from lmf.validation import check_choice, check_integer, check_number
 
 PROFILES = ("exp", "step")
-#: Both sets live under ``lmf.paths.data_dir()/cifar`` unless a root is given.
+#: Both sets live under ``lmf.core.paths.data_dir()/cifar`` unless a root is given.
 DEFAULT_FOLDER = "cifar"
 #: The reference's seed of the subset (``--rand_number``, default 0).
 SUBSET_SEED = 0

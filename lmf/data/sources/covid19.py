@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmf.core.errors import DataError
 from lmf.data.sources.base import Source, image_files, make_index, require_dir
-from lmf.errors import DataError
 
 DATASET_FOLDER = "COVID-19_Radiography_Dataset"
 FOLDERS = {"COVID": "Covid", "Lung_Opacity": "LO", "Normal": "Normal", "Viral Pneumonia": "VP"}

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from lmf.core.errors import ConfigError, DataError
 from lmf.data.sources.base import Source, make_index
-from lmf.errors import ConfigError, DataError
 
 CLASS_NAMES = tuple(str(d) for d in range(10))
 DEFAULT_IMBALANCE = 15.0

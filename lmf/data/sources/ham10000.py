@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmf.core.errors import DataError
 from lmf.data.sources.base import (
     Source,
     duplicates_error,
@@ -28,7 +29,6 @@ from lmf.data.sources.base import (
     read_csv,
     require_dir,
 )
-from lmf.errors import DataError
 
 CLASS_NAMES = ("AKIEC", "BCC", "BKL", "DF", "MEL", "NV", "VASC")
 GROUND_TRUTH = "GroundTruth.csv"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lmf.core.errors import DataError
 from lmf.data.sources.base import Source, image_files, make_index, require_dir
-from lmf.errors import DataError
 
 PARTS = ("train", "val", "test")
 

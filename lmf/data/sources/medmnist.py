@@ -2,7 +2,7 @@
 
 MedMNIST ships each set as one ``.npz`` (keys ``train_images``, ``train_labels``, ``val_…``,
 ``test_…``) named ``<flag>.npz`` at 28 px and ``<flag>_<size>.npz`` at 64, 128 and 224 px. The
-file is looked for in ``root`` (default ``lmf.paths.data_dir()/medmnist``, then the ``medmnist``
+file is looked for in ``root`` (default ``lmf.core.paths.data_dir()/medmnist``, then the ``medmnist``
 package's own ``~/.medmnist``); ``download=True`` (or ``lmf data download medmnist:<flag>``)
 fetches it with the ``medmnist`` package (optional extra ``pip install -e .[medmnist]``, needs
 internet). The split is MedMNIST's own. DermaMNIST is HAM10000 at low resolution.
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from lmf.core.errors import ConfigError, DataError
+from lmf.core.paths import data_dir
 from lmf.data.sources.base import Source, make_index
-from lmf.errors import ConfigError, DataError
-from lmf.paths import data_dir
 
 RESOLUTIONS = (28, 64, 128, 224)
 PARTS = ("train", "val", "test")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from lmf.core.errors import DataError
 from lmf.data.sources.base import (
     Source,
     duplicates_error,
@@ -21,7 +22,6 @@ from lmf.data.sources.base import (
     require_dir,
     require_file,
 )
-from lmf.errors import DataError
 
 CLASS_NAMES = ("A", "C", "D", "G", "H", "M", "N", "O")
 TABLE = "full_df.csv"
