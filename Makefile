@@ -30,7 +30,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	@touch $@
 
 # Resolve requirements.lock again from pyproject.toml (run it after changing a dependency, then
-# make setup); tests/foundation/test_lock.py fails while the two disagree.
+# make setup); tests/core/test_lock.py fails while the two disagree.
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
 	  --no-header --quiet -o $(LOCK)

@@ -20,7 +20,7 @@ the joining layer      ``lmf.tasks`` (task name -> config and engine), ``lmf.swe
                        ``lmf.commands``.
 =====================  ===========================================================================
 
-One task never imports the other; ``tests/foundation/test_import_floors.py`` holds the floors.
+One task never imports the other; ``tests/core/test_import_floors.py`` holds the floors.
 The names code has always imported (``lmf.config``, ``lmf.runs``, ``lmf.report`` …) stay valid:
 :data:`MOVED` maps each to its room (``lmf.core.aliases``).
 """

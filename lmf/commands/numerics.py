@@ -5,7 +5,7 @@ each kind of kernel the runs use (``lmf.core.numerics.probe``).
 
 Two machines that print the same digests compute those kernels alike to the last bit, so the same
 config and seed give them the same run; compare yours with the one ``make test`` checks
-(``tests/foundation/test_portable_numerics.py``).
+(``tests/core/test_portable_numerics.py``).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ branch costs nothing measurable there (its GEMMs are small).
 
 How this is known: :func:`probe` computes a digest of every kind of kernel the runs use (MKL
 GEMMs, each oneDNN convolution kind forward and backward, NumPy, OpenBLAS, scikit-learn's PCA and
-t-SNE). ``tests/foundation/test_portable_numerics.py`` runs it on this CPU and under QEMU's
+t-SNE). ``tests/core/test_portable_numerics.py`` runs it on this CPU and under QEMU's
 emulation of an Intel Haswell and an AMD EPYC (each with its own vendor, instruction set and
 cache sizes in ``cpuid``) and requires one digest. With ``MKL_CBWR=AVX2,STRICT`` the GEMMs and
 1x1 convolutions differed between an AMD EPYC (Zen 4) and the emulated Intel CPUs; with
@@ -210,7 +210,7 @@ def probe() -> dict[str, str]:
     implementation kind (3x3, strided, 1x1, depthwise, transposed) forward and backward, ATen's
     BatchNorm, pooling, resizing and softmax, NumPy's and OpenBLAS's loops and products, and
     scikit-learn's PCA, t-SNE and silhouettes. Two CPUs that give the same digests compute these
-    alike to the last bit; ``tests/foundation/test_portable_numerics.py`` compares this CPU with
+    alike to the last bit; ``tests/core/test_portable_numerics.py`` compares this CPU with
     emulated ones."""
     import numpy as np
     import torch

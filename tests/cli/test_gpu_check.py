@@ -41,7 +41,7 @@ def test_without_a_gpu_it_says_so_measures_nothing_and_exits_0(tmp_path, monkeyp
 
 def test_cpu_smoke_run_writes_every_result(gpu_check, tmp_path, capsys):
     target = tmp_path / "out" / "results.json"
-    code = gpu_check.main([*SMOKE, "--tests", "tests/losses/test_gradients.py",
+    code = gpu_check.main([*SMOKE, "--tests", "tests/core/losses/test_gradients.py",
                            "--json", str(target)])
     assert code == 0
     results = json.loads(target.read_text())

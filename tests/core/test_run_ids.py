@@ -6,7 +6,7 @@ the committed tables keep naming the runs they were made from and no finished ru
 segmentation). A change of identity on purpose (a new numerics version, a new field that changes
 the numbers) rewrites it, in the same commit as the regenerated figures::
 
-    python tests/foundation/test_run_ids.py --write
+    python tests/core/test_run_ids.py --write
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def test_run_ids_of_the_cpu_grids_are_unchanged(grid, ids):
     assert ids[grid] == pinned, (
         f"the {grid} grid's run ids changed ({len(changed)} differ, e.g. {changed[:2]}): the "
         "identity of a run changed, so its committed numbers no longer name it. If that is "
-        "intended, regenerate the figures and run: python tests/foundation/test_run_ids.py "
+        "intended, regenerate the figures and run: python tests/core/test_run_ids.py "
         "--write")
 
 
