@@ -1,51 +1,27 @@
-"""The grids of the paper and beyond, as lists of ``lmf.classification.config.RunConfig``.
+"""The grids of the paper and beyond, by name, for either task: ``build_grid`` lists a grid's
+configs, repeated over seeds (``seeds=N`` starts at the profile's first seed, 23, the paper's)
+with duplicates dropped.
 
-=========  ==================================================================================
-grid       runs
-=========  ==================================================================================
-paper      datasets × models × the five losses (Sadi et al., LMF paper, Tables 2–4); LMF's
-           (α, β) from Table 6 in the ``paper`` profile, the profile's fixed pair elsewhere
-hparams    Fig 4's study on ``profile.hparam_dataset`` × ``profile.hparam_model`` with
-           ``profile.hparam_epochs``: Setting 1 α = β = v, Setting 2 α = 1, β = v, Setting 3
-           α = v, β = 1, for v in ``profile.hparam_grid``; a config shared by several settings
-           (α = β = 1 is in all three) is trained once, :func:`settings_of` names its settings
-extended   the paper grid, plus the extension losses (Cao et al. 2019's deferred re-weighting,
-           Cui et al. 2019's class-balanced loss, Scholz et al. 2024's soft MCC/F1 alone and with
-           CE, the unified focal loss) and the paper's five losses with the class-balanced sampler
-cifar_lt   the ``cifar_lt`` profile's datasets × ResNet-32 × its losses (CE, focal, LDAM,
-           LDAM-DRW, CB-focal, LMF): Cao et al. 2019's long-tailed CIFAR, to compare with
-           their Table 2 (``lmf.classification.report.cifar_lt``); only in profiles on CIFAR-LT data
-scholz     datasets × ``profile.scholz_model`` × ``profile.scholz_losses`` (CE, soft MCC, soft
-           F1, CE + soft MCC, CE + soft F1, LMF) × ``profile.scholz_samplers`` (shuffled,
-           class-balanced, square-root), with ``profile.scholz_run`` over the recipe: Scholz et
-           al. 2024's claim put to the test (notebook 08, ``lmf.classification.report.scholz``)
-seg        segmentation (notebook 07): Cui et al.'s ablations with LMF per pixel beside their
-           loss, in the profile's segmentation setup (``lmf.seg.grids``, ``lmf.seg.profiles``)
-=========  ==================================================================================
-
-``seeds=N`` repeats a grid over N seeds starting at the profile's first seed (23, the paper's).
+=================================================  ===============================================
+grid                                               built in
+=================================================  ===============================================
+``paper``, ``hparams``, ``extended``,              ``lmf.classification.grids`` (``RunConfig``)
+``cifar_lt``, ``scholz``
+``seg``: Cui et al.'s ablations with LMF per       ``lmf.seg.grids`` (``SegConfig``), in the
+pixel beside their loss (notebook 07)              profile's segmentation setup
+=================================================  ===============================================
 """
 
 from __future__ import annotations
 
-from lmf.classification.config import RunConfig
-from lmf.classification.profiles import (
-    HPARAM_SETTINGS,
-    Profile,
-    get_profile,
-    hparam_pairs,
-    in_setting,
-)
+from lmf.classification.grids import BUILDERS, CIFAR_LT_SOURCES, EXTENSION_LOSSES, settings_of
+from lmf.classification.profiles import Profile, get_profile
 from lmf.core.errors import ConfigError, unknown_choice
 
-GRIDS = ("paper", "hparams", "extended", "cifar_lt", "scholz", "seg")
-#: The sources the ``cifar_lt`` grid trains on.
-CIFAR_LT_SOURCES = ("cifar10_lt", "cifar100_lt")
-EXTENSION_LOSSES = ("cb", "ldam_drw", "soft_mcc", "soft_f1", "ce_soft_mcc", "ce_soft_f1",
-                    "unified_focal")
+__all__ = ["CIFAR_LT_SOURCES", "EXTENSION_LOSSES", "GRIDS", "build_grid", "settings_of"]
 
 
-def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **overrides) -> list[RunConfig]:
+def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **overrides) -> list:
     """The configs of grid ``name`` in ``profile``, repeated over ``seeds`` seeds.
 
     ``overrides`` replace RunConfig (for ``seg``: SegConfig) fields in every config (e.g. ``epochs=1``, ``image_size=16``).
@@ -57,61 +33,12 @@ def build_grid(name: str, profile: str | Profile = "cpu", seeds: int = 1, **over
         raise ConfigError(f"seeds must be a positive integer, got {seeds!r}")
     profile = get_profile(profile) if isinstance(profile, str) else profile
     first_seed = overrides.pop("seed", profile.seeds[0])
-    configs: list[RunConfig] = []
+    configs = []
     for seed in range(first_seed, first_seed + seeds):
-        for config in _GRID_BUILDERS[name](profile, dict(overrides, seed=seed)):
+        for config in _BUILDERS[name](profile, dict(overrides, seed=seed)):
             if config not in configs:
                 configs.append(config)
     return configs
-
-
-def settings_of(config) -> tuple[int, ...]:
-    """Fig 4's settings (1, 2, 3) a hyperparameter-study config (or ``load_runs`` row) belongs to."""
-    params = config.loss_params if isinstance(config, RunConfig) else config
-    alpha, beta = float(params["alpha"]), float(params["beta"])
-    return tuple(n for n in HPARAM_SETTINGS if in_setting(n, alpha, beta))
-
-
-def _paper(profile: Profile, overrides: dict, losses=None, **fields) -> list[RunConfig]:
-    return [
-        profile.config(dataset, model, loss, **fields, **overrides)
-        for dataset in profile.datasets
-        for model in profile.models
-        for loss in (losses or profile.losses)
-    ]
-
-
-def _hparams(profile: Profile, overrides: dict) -> list[RunConfig]:
-    overrides = {"epochs": profile.hparam_epochs, **overrides}
-    return [
-        profile.config(profile.hparam_dataset, profile.hparam_model, "lmf",
-                       loss_params={"alpha": a, "beta": b}, **overrides)
-        for a, b in hparam_pairs(profile.hparam_grid)
-    ]
-
-
-def _extended(profile: Profile, overrides: dict) -> list[RunConfig]:
-    return (_paper(profile, overrides)
-            + _paper(profile, overrides, losses=EXTENSION_LOSSES)
-            + _paper(profile, {"sampler": "balanced", **overrides}))
-
-
-def _cifar_lt(profile: Profile, overrides: dict) -> list[RunConfig]:
-    if not profile.datasets or set(profile.datasets.values()) - set(CIFAR_LT_SOURCES):
-        raise ConfigError(f"grid 'cifar_lt' trains long-tailed CIFAR; profile {profile.name!r} "
-                          f"has {', '.join(profile.datasets.values()) or 'no datasets'}: pass "
-                          "--profile cifar_lt")
-    return _paper(profile, overrides)
-
-
-def _scholz(profile: Profile, overrides: dict) -> list[RunConfig]:
-    return [
-        profile.config(dataset, profile.scholz_model, loss, sampler=sampler,
-                       **{**profile.scholz_run, **overrides})
-        for dataset in profile.datasets
-        for loss in profile.scholz_losses
-        for sampler in profile.scholz_samplers
-    ]
 
 
 def _seg(profile: Profile, overrides: dict) -> list:
@@ -120,5 +47,6 @@ def _seg(profile: Profile, overrides: dict) -> list:
     return seg_grid(profile.name, **overrides)
 
 
-_GRID_BUILDERS = {"paper": _paper, "hparams": _hparams, "extended": _extended,
-                  "cifar_lt": _cifar_lt, "scholz": _scholz, "seg": _seg}
+_BUILDERS = {**BUILDERS, "seg": _seg}
+#: The grid names, classification's first.
+GRIDS = tuple(_BUILDERS)
