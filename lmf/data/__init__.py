@@ -4,6 +4,11 @@
 does all of it and caches decoded images once; ``to_tensor`` and ``augment`` turn cached batches
 into model input. Layouts and downloads: ``data/README.md``; the split rule: ``lmf.data.splits``.
 The last two import torch on first use, so listing or checking datasets does not.
+
+Part of the shared core: it imports ``lmf.core`` only; ``lmf.seg.data`` reads mask datasets through
+the same cache and content digests. To add a dataset: a ``Source`` in ``lmf.data.sources`` (its
+index of paths, labels and groups; ``sources/base.py`` has the readers), its module under its
+name in ``lmf.data.registry._MODULES``, and its on-disk layout in ``data/README.md``.
 """
 
 from lmf.data.prepared import (

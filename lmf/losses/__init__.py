@@ -5,6 +5,12 @@ functional form (``ldam_loss``, ``focal_loss``, ...) and a thin ``nn.Module`` wh
 tensors are registered buffers. Semantics follow the code that produced the published numbers
 (Sadi et al., LMF paper; authors' repository Adnan-Sadi/LMFLOSS); see ``factory`` for the table
 of names and parameters, :data:`LOSS_REGISTRY`.
+
+Part of the shared core: it imports ``lmf.core`` only, and ``lmf.seg.losses`` builds its per-pixel
+losses on the same terms (``focal_terms``, the unified focal loss, the LDAM margins). To add a
+loss: a module here with its functional form and ``ClassLoss`` module, and one
+``LOSS_REGISTRY.register`` line in ``factory`` (the name, its keyword defaults, a one-line doc),
+which ``lmf list losses`` then prints.
 """
 
 from lmf.losses.base import ClassLoss
