@@ -203,7 +203,6 @@ def _torch_libraries(config: str) -> list[str]:
             if any(word in line for word in ("Math Kernel", "MKL-DNN", "oneDNN", "OpenMP"))]
 
 
-
 def probe() -> dict[str, str]:
     """A digest (first 16 hex digits of sha256) of each kind of computation the runs make, on
     fixed random inputs: MKL's GEMMs (``linear``, ``matmul``), oneDNN's convolutions of each
