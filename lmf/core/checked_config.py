@@ -144,6 +144,10 @@ class CheckedConfig(ABC):
     CHOICES: ClassVar[Mapping[str, tuple[str, ...]]]
     #: The fields that are a path or None.
     PATHS: ClassVar[tuple[str, ...]] = ("data_root",)
+    #: The numerics version in the identity: ``lmf.core.numerics.NUMERICS_VERSION``, or a task's
+    #: refinement of it when its networks changed how they compute (the runs before it had
+    #: other numbers under the same fields).
+    NUMERICS: ClassVar[str] = NUMERICS_VERSION
 
     def __post_init__(self) -> None:
         values = self._checked_plain_fields()
@@ -190,13 +194,13 @@ class CheckedConfig(ABC):
 
         The execution fields are left out; the loss parameters (checked at construction) and the
         dataset options are completed with their defaults; ``numerics`` is the numerics version
-        and ``data`` the fingerprint of the dataset's content.
+        (:attr:`NUMERICS`) and ``data`` the fingerprint of the dataset's content.
         """
         values = {name: value for name, value in self.to_dict().items()
                   if name not in EXECUTION_FIELDS}
         values["loss_params"] = {**self._loss_defaults(), **self.loss_params}
         values["dataset_params"] = self._dataset_options()
-        values["numerics"] = NUMERICS_VERSION
+        values["numerics"] = self.NUMERICS
         values["data"] = self._data_fingerprint()
         return values
 

@@ -206,7 +206,8 @@ def _torch_libraries(config: str) -> list[str]:
 def probe() -> dict[str, str]:
     """A digest (first 16 hex digits of sha256) of each kind of computation the runs make, on
     fixed random inputs: MKL's GEMMs (``linear``, ``matmul``), oneDNN's convolutions of each
-    implementation kind (3x3, strided, 1x1, depthwise, transposed) forward and backward, ATen's
+    implementation kind (3x3, strided, 1x1, depthwise, transposed) forward and backward, the
+    dilated convolution of ``lmf.core.atrous`` (on oneDNN itself it differs by CPU), ATen's
     BatchNorm, pooling, resizing and softmax, NumPy's and OpenBLAS's loops and products, and
     scikit-learn's PCA, t-SNE and silhouettes. Two CPUs that give the same digests compute these
     alike to the last bit; ``tests/core/test_portable_numerics.py`` compares this CPU with
@@ -217,6 +218,8 @@ def probe() -> dict[str, str]:
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE
     from sklearn.metrics import silhouette_samples
+
+    from lmf.core.atrous import PortableDilatedConv2d
 
     def digest(*arrays) -> str:
         h = hashlib.sha256()
@@ -251,6 +254,8 @@ def probe() -> dict[str, str]:
                                                padding=1, groups=64),
             "conv_transposed": forward_backward(torch.nn.ConvTranspose2d, (4, 32, 8, 8), 32, 16, 2,
                                                 stride=2),
+            "conv_dilated": forward_backward(PortableDilatedConv2d, (8, 128, 8, 8), 128, 96, 3,
+                                             padding=4, dilation=4),
             "batchnorm": forward_backward(torch.nn.BatchNorm2d, (8, 32, 16, 16), 32),
             "pool_resize_softmax": digest(
                 F.max_pool2d(images, 2), F.adaptive_avg_pool2d(images, 1),

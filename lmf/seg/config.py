@@ -30,6 +30,7 @@ from typing import ClassVar
 
 from lmf.core.checked_config import STEP, CheckedConfig
 from lmf.core.errors import ConfigError
+from lmf.core.numerics import NUMERICS_VERSION
 from lmf.core.validation import check_choice, check_integer
 
 SEG_SAMPLERS = ("none", "oversample")
@@ -66,6 +67,9 @@ class SegConfig(CheckedConfig):
     INTEGERS: ClassVar = {"split_seed": 0, "fold": 0}
     CHOICES: ClassVar = {"lr_schedule": SEG_SCHEDULES, "sampler": SEG_SAMPLERS,
                          "normalize": SEG_NORMALIZATIONS}
+    #: The networks' dilated convolutions compute through ``lmf.core.atrous`` (portable across
+    #: CPUs); segmentation runs from before computed them in oneDNN, with other numbers.
+    NUMERICS: ClassVar[str] = f"{NUMERICS_VERSION}+atrous"
 
     @property
     def sizes(self) -> tuple[int, ...]:

@@ -53,6 +53,7 @@ from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP, DeepLabV3
 from torchvision.models.segmentation.fcn import FCN, FCNHead
 
+from lmf.core.atrous import portable_dilated_convs
 from lmf.core.errors import ConfigError, DataError, unknown_choice
 from lmf.core.registry import Registry
 from lmf.core.weights import missing_weights
@@ -281,6 +282,8 @@ def build_seg_model(name: str, num_classes: int, *, attention: str = "none",
         attention: one of ``ATTENTIONS`` that the model takes (see the module docstring).
         pretrained: start the encoder from ImageNet weights (only where :func:`has_pretrained`).
         in_channels: channels of the input images.
+
+    Its dilated convolutions compute alike on every CPU (``lmf.core.atrous``).
     """
     check_seg_model(name, attention)
     for what, value in (("num_classes", num_classes), ("in_channels", in_channels)):
@@ -292,7 +295,8 @@ def build_seg_model(name: str, num_classes: int, *, attention: str = "none",
             f"segmentation model {name} has no ImageNet weights and trains from random "
             f"initialisation (pretrained=False); models with ImageNet weights: {with_weights}"
         )
-    return SEG_MODEL_REGISTRY.build(name, num_classes, in_channels, attention, bool(pretrained))
+    return portable_dilated_convs(
+        SEG_MODEL_REGISTRY.build(name, num_classes, in_channels, attention, bool(pretrained)))
 
 
 def check_seg_model(name: str, attention: str = "none") -> None:
