@@ -30,6 +30,7 @@ def test_equals_torch_convolution_forward_and_backward(dilation, stride, padding
         torch.testing.assert_close(a, b, rtol=0, atol=1e-11)
 
 
+@pytest.mark.filterwarnings("ignore:TF32 acceleration on top of oneDNN")
 def test_does_not_depend_on_onednn():
     torch.manual_seed(0)
     conv = portable_dilated_convs(nn.Conv2d(64, 48, 3, padding=4, dilation=4))
