@@ -37,18 +37,20 @@ lock: $(STAMP)
 
 # A Jupyter kernel "Python (lmf)" for this environment, in the user's Jupyter folder, so the
 # notebooks find lmf from any Jupyter (remove: jupyter kernelspec remove lmf); it starts with the
-# pinned CPU numerics of lmf.numerics in its environment.
+# pinned CPU numerics of lmf.core.numerics in its environment.
 $(KERNEL): $(STAMP)
 	@$(PY) -m ipykernel install --user --name lmf --display-name "Python (lmf)" \
-	  $$($(PY) -c 'from lmf.numerics import PINNED; print(*(f"--env {k} {v}" for k, v in PINNED.items()))') >/dev/null
+	  $$($(PY) -c 'from lmf.core.numerics import PINNED; print(*(f"--env {k} {v}" for k, v in PINNED.items()))') >/dev/null
 	@echo "Registered the Jupyter kernel 'Python (lmf)' ($(VENV))"
 	@touch $@
 
 reproduce: setup
 	$(VENV)/bin/lmf reproduce --profile $(PROFILE)
 
+# One pytest worker per core (pytest-xdist): the notebooks execute on one of them while the others
+# run the rest of the suite (tests/conftest.py groups the tests); PYTEST_ARGS='-n0' runs serially.
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist loadscope $(PYTEST_ARGS)
 
 # JupyterLab at the repository root: notebooks/, README.md, figures/ and data/ side by side.
 lab: setup

@@ -1,31 +1,42 @@
 """Run the numbered notebooks in order with papermill: the one command behind ``make reproduce``.
 
 Each notebook ``notebooks/NN_*.ipynb`` starts with a cell tagged ``parameters`` (``PROFILE``,
-``RESULTS``, ``LAUNCHER`` and optional overrides). ``reproduce`` executes them one after the
-other in a ``python3`` kernel whose working directory is the repository root, injects the
-profile and launcher, writes the executed copies to ``<results>/notebooks/<profile>/`` and stops
-at the first notebook that fails, naming it and the failing cell. The results folder reaches
-the kernels as ``LMF_RESULTS``, so no executed copy holds a path of this machine. Figures and
-tables land in ``lmf.core.paths.figures_dir(profile)``.
+``RESULTS``, ``LAUNCHER`` and optional overrides). ``reproduce`` executes them in a ``python3``
+kernel whose working directory is the repository root, injects the profile and launcher, writes
+the executed copies to ``<results>/notebooks/<profile>/`` and stops at the first notebook that
+fails, naming it and the failing cell. The results folder reaches the kernels as
+``LMF_RESULTS``, so no executed copy holds a path of this machine. Figures and tables land in
+``lmf.core.paths.figures_dir(profile)``.
+
+Notebooks start in order, up to ``at_once`` at a time (the profile's ``notebooks_at_once``: two
+for ``cpu``, so that one notebook draws its figures while another trains and no core waits).
+They meet only in the run store, whose locks let every run train once
+(``lmf.core.runs.locked``): a run that one notebook needs while another trains it is waited
+for, then read. After a failure no further notebook starts; those running end, and the error
+is the earliest notebook's.
 
 Overrides (``parameters``) are checked before anything runs: each must be declared by a
 selected notebook and fit the type its parameters cell gives it (``lmf.core.parameters``).
 
 Training happens inside the notebooks through ``lmf.sweep.ensure``, which skips finished runs,
 so a second call only re-draws figures. While a notebook trains, every finished run is echoed
-as ``run k/N …`` (the ``LMF_PROGRESS`` channel of ``lmf.sweep.progress``); ``verbose`` streams
-the notebooks' own output instead. Kernels talk over IPC sockets, not unencrypted TCP, in a
-temporary folder removed when the notebook ends.
+as ``run k/N …`` (the ``LMF_PROGRESS`` channel of ``lmf.sweep.progress``, one per notebook,
+the line led by the notebook's number when several run at once); ``verbose`` streams the
+notebooks' own output instead, one notebook at a time. Kernels talk over IPC sockets, not
+unencrypted TCP, in a temporary folder removed when the notebook ends.
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,12 +207,85 @@ def run_notebook(notebook: Path, executed: Path, parameters: dict, *,
     return time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """A notebook to execute: its place in the selection, where its copy goes and how messages
+    name it, and the file its kernels append finished runs to."""
+
+    position: int
+    notebook: Path
+    executed: Path
+    shown: str
+    channel: Path
+
+
+def _execute(planned: _Planned, parameters: dict, options: dict) -> float:
+    """:func:`run_notebook` of ``planned``, its kernels reporting to its own progress channel."""
+    with _environment(**{PROGRESS_ENV: str(planned.channel)}):
+        return run_notebook(planned.notebook, planned.executed, parameters,
+                            shown=planned.shown, **options)
+
+
+def _run_now(function: Callable, *args) -> Future:
+    """``function(*args)`` called in this process, as a finished Future (one notebook at a time:
+    a ``verbose`` stream and an in-process caller's output stay where they are)."""
+    future = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as error:  # handed on as the future's, exactly as a pool would
+        future.set_exception(error)
+    return future
+
+
+def _execute_all(plans: list[_Planned], at_once: int, parameters: dict, options: dict,
+                 echo) -> list[NotebookRun]:
+    """Execute ``plans``, starting them in order with at most ``at_once`` running (each in a
+    process of its own when more than one may run); their runs in order. After a failure none
+    further starts and the earliest failure is raised once the running ones have ended."""
+    pending, running, finished, failures = list(plans), {}, {}, {}
+    prefix = (lambda plan: f"{plan.notebook.stem[:2]} ") if at_once > 1 else (lambda plan: "")
+    pool = (ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn"))
+            if at_once > 1 else None)
+    with pool or contextlib.nullcontext():
+        while running or (pending and not failures):
+            while pending and len(running) < at_once and not failures:
+                plan = pending.pop(0)
+                echo(f"[{plan.position}/{len(plans)}] {plan.notebook.stem} ...", flush=True)
+                lines, lead = contextlib.ExitStack(), prefix(plan)
+                if not options.get("verbose"):
+                    lines.enter_context(follow(plan.channel, lambda line, lead=lead:
+                                               echo(f"    {lead}{line}", flush=True)))
+                submit = pool.submit if pool else _run_now
+                running[submit(_execute, plan, parameters, options)] = (plan, lines)
+            ended, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(ended, key=lambda f: running[f][0].position):
+                plan, lines = running.pop(future)
+                lines.close()
+                try:
+                    seconds = future.result()
+                except BrokenProcessPool as error:
+                    failures[plan.position] = RunError(
+                        f"notebook {plan.notebook.name}: the process executing it died ({error}); "
+                        f"partial copy: {plan.shown}")
+                    continue
+                except RunError as error:
+                    failures[plan.position] = error
+                    continue
+                finished[plan.position] = NotebookRun(plan.notebook.stem, plan.notebook,
+                                                      plan.executed, seconds)
+                echo(f"    {prefix(plan)}done in {seconds:.0f} s -> {plan.shown}", flush=True)
+    if failures:
+        raise failures[min(failures)]
+    return [finished[position] for position in sorted(finished)]
+
+
 def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
               results: str | os.PathLike | None = None, launcher: str | None = None,
               notebooks: str | os.PathLike | None = None, in_place: bool = False,
               timeout: float | None = None, parameters: dict | None = None,
-              verbose: bool = False, echo=print) -> list[NotebookRun]:
-    """Execute the notebooks in order for ``profile``; return what ran.
+              verbose: bool = False, at_once: int | None = None,
+              echo=print) -> list[NotebookRun]:
+    """Execute the notebooks for ``profile``, starting them in order; return what ran.
 
     Args:
         profile: injected as ``PROFILE``.
@@ -217,7 +301,10 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         parameters: further parameters (``{"EPOCHS": 2}``), injected into the notebooks that
             declare them; a ConfigError before anything runs for a name no selected notebook
             declares or a value of the wrong type (``lmf.core.parameters.check_overrides``).
-        verbose: stream the notebooks' output instead of one line per finished training run.
+        verbose: stream the notebooks' output instead of one line per finished training run
+            (one notebook at a time).
+        at_once: notebooks executed at the same time (default the profile's
+            ``notebooks_at_once``).
         echo: where progress lines go.
     """
     settings = get_profile(profile)
@@ -228,6 +315,9 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         raise ConfigError("in-place runs keep the notebooks' own parameters; drop the overrides")
     selected = find_notebooks(notebooks, only)
     check_overrides(parameters or {}, selected)
+    if at_once is not None and at_once < 1:
+        raise ConfigError("notebooks at once (--notebooks-at-once) must be 1 or more, "
+                          f"got {at_once}")
     store = Path(results).expanduser().resolve() if results else results_dir()
     out_dir = store / "notebooks" / profile
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -236,22 +326,19 @@ def reproduce(profile: str = "cpu", *, only: str | Sequence[str] | None = None,
         injected["LAUNCHER"] = launcher
     injected.update(parameters or {})
     timeout = timeout if timeout is not None else settings.cell_timeout
-    done = []
+    at_once = 1 if verbose else min(at_once or settings.notebooks_at_once, len(selected))
+    options = {"timeout": timeout, "verbose": verbose, "committed": in_place}
     with tempfile.TemporaryDirectory(prefix="lmf-progress-") as channel_dir:
-        channel = Path(channel_dir) / "runs"
-        channel.touch()
-        with _environment(LMF_RESULTS=str(store), **{PROGRESS_ENV: str(channel)}):
-            for notebook in selected:
-                executed = notebook if in_place else out_dir / notebook.name
-                shown = (display_path(executed) if in_place or not results
-                         else (Path(results) / "notebooks" / profile / notebook.name).as_posix())
-                echo(f"[{len(done) + 1}/{len(selected)}] {notebook.stem} ...", flush=True)
-                with (contextlib.nullcontext() if verbose
-                      else follow(channel, lambda line: echo(f"    {line}", flush=True))):
-                    seconds = run_notebook(notebook, executed, injected, timeout=timeout,
-                                           verbose=verbose, shown=shown, committed=in_place)
-                done.append(NotebookRun(notebook.stem, notebook, executed, seconds))
-                echo(f"    done in {seconds:.0f} s -> {shown}", flush=True)
+        plans = []
+        for position, notebook in enumerate(selected, 1):
+            executed = notebook if in_place else out_dir / notebook.name
+            shown = (display_path(executed) if in_place or not results
+                     else (Path(results) / "notebooks" / profile / notebook.name).as_posix())
+            channel = Path(channel_dir) / f"{notebook.stem}.runs"
+            channel.touch()
+            plans.append(_Planned(position, notebook, executed, shown, channel))
+        with _environment(LMF_RESULTS=str(store)):
+            done = _execute_all(plans, at_once, injected, options, echo)
     echo(f"figures and tables: {display_path(figures_dir(profile))}/")
     return done
 

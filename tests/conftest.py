@@ -26,6 +26,46 @@ import pytest
 import torch
 from PIL import Image
 
+from lmf.core import machine
+
+#: Test modules that share one thing of the machine and so run on one xdist worker, one after
+#: the other: they install Debian packages (apt-get holds one dpkg lock) or use the session's
+#: SLURM cluster (one set of daemons and ports).
+MACHINE_WIDE = ("tests/core/test_portable_numerics.py", "tests/site/test_book.py",
+                "tests/sweep/test_slurm.py", "tests/rehearsal/test_paper_profile_on_slurm.py")
+#: Where the notebooks' items are: nbval's cells and the tests that read what they wrote.
+NOTEBOOK_ITEMS = ("notebooks/", "tests/notebooks/")
+
+
+def xdist_group(nodeid: str) -> str:
+    """The group of a test when pytest-xdist shares the suite out among workers (``make test``:
+    ``-n auto``): one worker runs a group's tests in their collection order, and the groups go
+    to the workers largest first (:func:`pytest_xdist_make_scheduler`).
+
+    ``notebooks``: every nbval cell and every test of ``tests/notebooks/``, which read the tables
+    and runs the cells made (``tests/notebooks/conftest.py``), so the notebooks execute once, on
+    one worker, while the other workers run the rest; ``machine``: :data:`MACHINE_WIDE`; any
+    other test: its module, so that a module's fixtures are built once.
+    """
+    path = nodeid.split("::", 1)[0]
+    if path.startswith(NOTEBOOK_ITEMS):
+        return "notebooks"
+    return "machine" if path in MACHINE_WIDE else path
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, whatever ``--dist`` says: xdist's scheduling by scope (a scope's tests
+    on one worker, in order, the scopes with the most tests first), the scopes being the groups
+    of :func:`xdist_group`. (xdist's own ``xdist_group`` marks work by rewriting node ids, which
+    pytest 9 computes and no longer lets a plugin rewrite.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    return ByGroup(config, log)
+
 
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():
@@ -34,6 +74,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("cuda"):
             item.add_marker(skip)
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker per core this process may run on (its affinity mask,
+    ``lmf.core.machine.usable_cores``), not per core of the hardware."""
+    return machine.usable_cores()
 
 
 SLURM_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slurm_cluster.sh"

@@ -71,6 +71,9 @@ class Profile:
             it, for datasets the paper did not use (for orientation only).
         cell_timeout: seconds one notebook cell may run under ``lmf reproduce`` (``None``: no
             limit; the paper profile trains for days inside one cell).
+        notebooks_at_once: notebooks ``lmf reproduce`` executes at the same time
+            (``lmf.reproduce``): two on the CPU, so that no core waits while a notebook draws;
+            one for the profiles whose runs hold a GPU each.
         seeds: seeds of the paper grid (the paper reports one run, seed 23).
         spread_model, spread_seeds: the paper grid of ``spread_model`` (a paper model id) is
             also trained over ``spread_seeds`` seeds from the first one on, so that notebook 04
@@ -98,6 +101,7 @@ class Profile:
     cam_foreground: bool = False
     counterparts: dict[str, str] = field(default_factory=dict)
     cell_timeout: float | None = None
+    notebooks_at_once: int = 1
     seeds: tuple[int, ...] = (23,)
     spread_model: str = "densenet121"
     spread_seeds: int = 1
@@ -182,6 +186,7 @@ PROFILES: dict[str, Profile] = {
         cam_foreground=True,
         counterparts={"digits_lt": "ham10000"},
         cell_timeout=1800,
+        notebooks_at_once=2,
         spread_seeds=3,
         scholz_run={"epochs": 6},
     ),

@@ -9,8 +9,9 @@ Examples::
     lmf reproduce --check                  # are the committed tables what the code makes?
 
 Each notebook prints one line when it starts and one when it ends; while it trains, one line
-per finished run (run 7/15 digits_lt-resnet50-lmf done in 42 s). --verbose shows the notebooks'
-own output instead. An override (-p) must be a parameter of a selected notebook, with a value of
+per finished run (run 7/15 digits_lt-resnet50-lmf done in 42 s, led by the notebook's number
+when several notebooks run at once: the cpu profile executes two at a time, see
+--notebooks-at-once). --verbose shows the notebooks' own output instead, one at a time. An override (-p) must be a parameter of a selected notebook, with a value of
 the type its parameters cell gives it. A cell that runs past the timeout stops the notebook;
 finished training runs are kept, so running the command again resumes from them.
 
@@ -61,9 +62,12 @@ def register(subparsers) -> None:
     parser.add_argument("--against", metavar="DIR",
                         help="with --check: the folder of committed tables (default: "
                              "figures/<profile>/ of the repository)")
+    parser.add_argument("--notebooks-at-once", type=int, metavar="N", dest="at_once",
+                        help="notebooks executed at the same time, started in order (default: "
+                             "the profile's: 2 for cpu, 1 for the others)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="stream the notebooks' own output (default: one line per finished "
-                             "training run)")
+                        help="stream the notebooks' own output, one notebook at a time "
+                             "(default: one line per finished training run)")
     parser.set_defaults(func=run)
 
 
@@ -88,7 +92,8 @@ def run_check(args) -> int:
 
     reports = check(args.profile, against=args.against, only=args.only, results=args.results,
                     launcher=args.launcher, notebooks=args.notebooks, timeout=args.timeout,
-                    parameters=parse_parameters(args.parameter), verbose=args.verbose)
+                    parameters=parse_parameters(args.parameter), verbose=args.verbose,
+                    at_once=args.at_once)
     for report in reports:
         if report.status != "same":
             print(report.line())
@@ -108,6 +113,7 @@ def run(args) -> int:
     start = time.perf_counter()
     done = reproduce(args.profile, only=args.only, results=args.results, launcher=args.launcher,
                      notebooks=args.notebooks, in_place=args.in_place, timeout=args.timeout,
-                     parameters=parse_parameters(args.parameter), verbose=args.verbose)
+                     parameters=parse_parameters(args.parameter), verbose=args.verbose,
+                     at_once=args.at_once)
     print(f"{len(done)} notebook(s) in {time.perf_counter() - start:.0f} s")
     return 0

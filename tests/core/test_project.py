@@ -61,3 +61,19 @@ def test_profiles_are_complete():
 def test_unknown_profile_lists_the_valid_ones():
     with pytest.raises(ConfigError, match="cifar_lt, cpu, medmnist, paper"):
         get_profile("gpu")
+
+
+def test_test_modules_that_share_the_machine_run_on_one_worker(pytestconfig):
+    """``make test`` runs the suite on several pytest-xdist workers; a module that installs
+    Debian packages (one dpkg lock) or starts the SLURM cluster (one set of daemons) must be in
+    the group of ``tests/conftest.py`` that one worker runs in sequence."""
+    conftest = next(plugin for plugin in pytestconfig.pluginmanager.get_plugins()
+                    if getattr(plugin, "__file__", None) == str(REPO / "tests" / "conftest.py"))
+    sharing = sorted(path.relative_to(REPO).as_posix() for path in (REPO / "tests").rglob("*.py")
+                     if path.name != "conftest.py" and path != Path(__file__).resolve()
+                     and any(word in path.read_text() for word in ("apt-get", "slurm_cluster")))
+    assert sharing, "no test module installs packages or starts SLURM: the scan is broken"
+    assert {conftest.xdist_group(f"{path}::test") for path in sharing} == {"machine"}, sharing
+    assert conftest.xdist_group("notebooks/04_per_class_analysis.ipynb::Cell 3") == "notebooks"
+    assert conftest.xdist_group("tests/notebooks/test_reading.py::test_x") == "notebooks"
+    assert conftest.xdist_group("tests/core/test_paths.py::test_x") == "tests/core/test_paths.py"

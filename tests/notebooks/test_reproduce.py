@@ -62,7 +62,9 @@ def test_reproduce_on_a_trained_store_reruns_the_notebooks_and_trains_nothing(
 def test_a_failing_notebook_is_named_with_its_cell_and_stops_the_run(tmp_path, run_lmf):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    _notebook(folder / "01_fine.ipynb", "print(PROFILE)")
+    # 01 and 02 start together (two at once); 01 is still running when 02 fails, so it ends
+    # normally while 03 never starts
+    _notebook(folder / "01_fine.ipynb", "import time\ntime.sleep(6)", "print(PROFILE)")
     _notebook(folder / "02_broken.ipynb", "x = 1", "y = x / 0")
     _notebook(folder / "03_never.ipynb", "print('should not run')")
     results = tmp_path / "results"
@@ -80,6 +82,50 @@ def test_a_failing_notebook_is_named_with_its_cell_and_stops_the_run(tmp_path, r
     # the run store reaches the kernel as LMF_RESULTS: no path of this machine in the copy
     assert "PROFILE = \"cpu\"" in injected[0].source and "RESULTS" not in injected[0].source
     assert first.cells[-1].outputs[0]["text"] == "cpu\n"
+
+
+#: A notebook cell that sleeps and writes when it started and ended (seconds since the epoch).
+SPAN = """import pathlib, time
+start = time.time()
+time.sleep(4)
+pathlib.Path({folder!r}, {name!r}).write_text(f"{{start}} {{time.time()}}")"""
+
+
+def _spans(folder: Path, names) -> dict[str, tuple[float, float]]:
+    return {name: tuple(map(float, (folder / name).read_text().split())) for name in names}
+
+
+@pytest.mark.notebook
+def test_the_cpu_profile_executes_two_notebooks_at_once_starting_them_in_order(tmp_path,
+                                                                             run_lmf):
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    names = ("01_a", "02_b", "03_c")
+    for name in names:
+        _notebook(folder / f"{name}.ipynb", SPAN.format(folder=str(tmp_path), name=name))
+    result, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    spans = _spans(tmp_path, names)
+    a, b, c = (spans[name] for name in names)
+    assert a[0] < b[1] and b[0] < a[1]  # 01 and 02 ran at the same time
+    assert c[0] >= min(a[1], b[1])  # 03 waited for one of them to end
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("[")] == [
+        "[1/3] 01_a ...", "[2/3] 02_b ...", "[3/3] 03_c ..."]
+    assert sum(line.strip().startswith("0") and " done in " in line for line in lines) == 3
+
+    result, _ = run_lmf("reproduce", "--notebooks", str(folder), "--results", str(tmp_path / "r"),
+                        "--only", "01,02", "--notebooks-at-once", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    a, b = (_spans(tmp_path, names[:2])[name] for name in names[:2])
+    assert a[1] <= b[0]  # one after the other
+
+
+def test_notebooks_at_once_must_be_positive(run_lmf):
+    result, _ = run_lmf("reproduce", "--only", "01", "--notebooks-at-once", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("lmf reproduce: error: notebooks at once "
+                                     "(--notebooks-at-once) must be 1 or more, got 0")
 
 
 @pytest.mark.notebook
