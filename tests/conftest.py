@@ -6,6 +6,10 @@ import a conftest in importlib mode; a CIFAR tree in torchvision's format (``cif
 real single-node SLURM cluster (``slurm_cluster``), started once per session for every test that
 asks for it; and the CUDA marker: tests marked ``@pytest.mark.cuda`` are skipped where there is no
 CUDA device (``benchmarks/gpu_check.py`` runs exactly these, ``pytest -m cuda tests``).
+
+Under pytest-xdist (``make test`` runs ``-n auto``) the tests are shared out by the groups of
+``xdist_group``: the notebooks and the tests that read their outputs on one worker, the modules
+that share the machine (apt-get, the SLURM cluster) on one worker, every other module whole.
 """
 
 from __future__ import annotations

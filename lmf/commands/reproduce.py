@@ -11,8 +11,9 @@ Examples::
 Each notebook prints one line when it starts and one when it ends; while it trains, one line
 per finished run (run 7/15 digits_lt-resnet50-lmf done in 42 s, led by the notebook's number
 when several notebooks run at once: the cpu profile executes two at a time, see
---notebooks-at-once). --verbose shows the notebooks' own output instead, one at a time. An override (-p) must be a parameter of a selected notebook, with a value of
-the type its parameters cell gives it. A cell that runs past the timeout stops the notebook;
+--notebooks-at-once). --verbose shows the notebooks' own output instead, one at a time. An
+override (-p) must be a parameter of a selected notebook, with a value of the type its
+parameters cell gives it. A cell that runs past the timeout stops the notebook;
 finished training runs are kept, so running the command again resumes from them.
 
 --check reproduces into a temporary figures folder, leaves the committed figures/<profile>/
