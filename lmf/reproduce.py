@@ -246,6 +246,7 @@ def _execute_all(plans: list[_Planned], at_once: int, parameters: dict, options:
     prefix = (lambda plan: f"{plan.notebook.stem[:2]} ") if at_once > 1 else (lambda plan: "")
     pool = (ProcessPoolExecutor(at_once, mp_context=multiprocessing.get_context("spawn"))
             if at_once > 1 else None)
+    submit = pool.submit if pool else _run_now
     with pool or contextlib.nullcontext():
         while running or (pending and not failures):
             while pending and len(running) < at_once and not failures:
@@ -255,11 +256,10 @@ def _execute_all(plans: list[_Planned], at_once: int, parameters: dict, options:
                 if not options.get("verbose"):
                     lines.enter_context(follow(plan.channel, lambda line, lead=lead:
                                                echo(f"    {lead}{line}", flush=True)))
-                submit = pool.submit if pool else _run_now
-                running[submit(_execute, plan, parameters, options)] = (plan, lines)
+                running[submit(_execute, plan, parameters, options)] = (plan, lines, lead)
             ended, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in sorted(ended, key=lambda f: running[f][0].position):
-                plan, lines = running.pop(future)
+                plan, lines, lead = running.pop(future)
                 lines.close()
                 try:
                     seconds = future.result()
@@ -273,7 +273,7 @@ def _execute_all(plans: list[_Planned], at_once: int, parameters: dict, options:
                     continue
                 finished[plan.position] = NotebookRun(plan.notebook.stem, plan.notebook,
                                                       plan.executed, seconds)
-                echo(f"    {prefix(plan)}done in {seconds:.0f} s -> {plan.shown}", flush=True)
+                echo(f"    {lead}done in {seconds:.0f} s -> {plan.shown}", flush=True)
     if failures:
         raise failures[min(failures)]
     return [finished[position] for position in sorted(finished)]

@@ -1,8 +1,8 @@
 """``lmf train``: train one configuration of a profile and print its run directory last.
 
-Unspecified values come from the profile (``lmf.classification.profiles``); ``--dataset`` and ``--model``
-take the profile's ids (the paper's table columns) or, for anything else, a dataset source of
-``lmf.data`` or an architecture of ``lmf.classification.models`` used as given.
+Unspecified values come from the profile (``lmf.classification.profiles``); ``--dataset`` and
+``--model`` take the profile's ids (the paper's table columns) or, for anything else, a dataset
+source of ``lmf.data`` or an architecture of ``lmf.classification.models`` used as given.
 """
 
 from __future__ import annotations
